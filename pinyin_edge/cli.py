@@ -1,0 +1,89 @@
+"""The ``pinyin-edge`` command line. Training and export code is imported inside command bodies, so
+``convert`` and ``info`` start fast and never load torch."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+class UserError(click.ClickException):
+    """One line on stderr, exit status 1, no traceback."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _need_extra(extra: str, exc: ImportError):
+    raise UserError(f"this command needs the '{extra}' extra ({exc.name} is missing): "
+                    f"pip install 'pinyin-edge[{extra}]'")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pinyin-edge")
+def main() -> None:
+    """Context-aware Chinese character-to-pinyin on a tiny int8 ONNX model."""
+
+
+@main.command()
+@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
+              help="UTF-8 text, one sentence or paragraph per line; a directory means its *.txt (repeatable).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--preset", type=click.Choice(["debug", "tiny", "small", "base"]), default="small", show_default=True)
+@click.option("--layers", type=int, help="Override the preset's layer count.")
+@click.option("--hidden", type=int, help="Override the preset's width (FFN = 4 x hidden).")
+@click.option("--heads", type=int, help="Override the preset's attention heads.")
+@click.option("--exclude", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled test files (X.sent / .tsv): corpus lines containing their sentences are dropped.")
+@click.option("--max-steps", type=int, default=3000, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--seq-len", type=int, default=128, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--warmup-steps", type=int, default=200, show_default=True)
+@click.option("--mask-rate", type=float, default=0.15, show_default=True)
+@click.option("--min-count", type=int, default=2, show_default=True, help="Vocabulary frequency cut-off.")
+@click.option("--save-every", type=int, default=250, show_default=True)
+@click.option("--eval-every", type=int, default=250, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint-last.")
+def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, batch_size, seq_len, lr,
+             warmup_steps, mask_rate, min_count, save_every, eval_every, device, seed, resume):
+    """Masked-language-model pretraining of a character-level encoder from random weights."""
+    try:
+        from .training.pretrain import PretrainConfig, pretrain as run
+    except ImportError as exc:
+        _need_extra("train", exc)
+    cfg = PretrainConfig(corpus=_expand_dirs(corpus, "*.txt"), out=out, preset=preset, layers=layers, hidden=hidden,
+                         heads=heads, exclude=list(exclude), max_steps=max_steps, batch_size=batch_size,
+                         seq_len=seq_len, lr=lr, warmup_steps=warmup_steps, mask_rate=mask_rate,
+                         min_count=min_count, save_every=save_every, eval_every=eval_every,
+                         device=device, seed=seed)
+    summary = _guard(lambda: run(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
+    click.echo(f"pretrained encoder saved to {out}: {summary}")
+
+
+def _expand_dirs(paths, pattern):
+    import glob
+    import os
+
+    out = []
+    for path in paths:
+        out.extend(sorted(glob.glob(os.path.join(path, pattern))) if os.path.isdir(path) else [path])
+    return out
+
+
+def _guard(fn):
+    """Turn expected user-facing failures into one-line errors."""
+    from .data import DataError
+
+    try:
+        return fn()
+    except (DataError, FileNotFoundError, ValueError, RuntimeError) as exc:
+        raise UserError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except KeyboardInterrupt:
+        raise UserError("interrupted; run again with --resume to continue from the last checkpoint") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

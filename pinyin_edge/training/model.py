@@ -1,0 +1,95 @@
+"""The polyphone model: any BERT-family encoder + a candidate-masked classification head.
+
+The head scores only the positions asked for (``query_index``, flat indices into batch x time), and
+the softmax runs over each character's candidates only, so an impossible reading is unreachable.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Dict, Optional
+
+import torch
+from torch import nn
+
+NEG_INF = -1e4  # large but fp16-safe: a non-candidate's probability underflows to exactly 0
+
+
+@dataclass(frozen=True)
+class EncoderPreset:
+    layers: int
+    hidden: int
+    heads: int
+    intermediate: int
+    max_positions: int = 256
+
+
+PRESETS: Dict[str, EncoderPreset] = {
+    "debug": EncoderPreset(layers=1, hidden=32, heads=2, intermediate=64, max_positions=64),
+    "tiny": EncoderPreset(layers=2, hidden=128, heads=2, intermediate=512),
+    "small": EncoderPreset(layers=4, hidden=192, heads=4, intermediate=768),
+    "base": EncoderPreset(layers=6, hidden=384, heads=6, intermediate=1536),
+}
+
+
+def bert_config(preset: EncoderPreset, vocab_size: int):
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=preset.hidden,
+        num_hidden_layers=preset.layers,
+        num_attention_heads=preset.heads,
+        intermediate_size=preset.intermediate,
+        max_position_embeddings=preset.max_positions,
+        type_vocab_size=2,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )
+
+
+@dataclass
+class HeadConfig:
+    num_labels: int
+    hidden: int
+    dropout: float = 0.1
+
+
+class PolyphoneModel(nn.Module):
+    """encoder(input_ids) -> hidden at query positions -> logits over the label set, candidate-masked."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, num_labels)
+        self.head_config = HeadConfig(num_labels=num_labels, hidden=hidden, dropout=dropout)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        query_index: torch.Tensor,
+        candidate_mask: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
+        """Logits [N, num_labels] for the flat positions ``query_index`` [N].
+
+        ``candidate_mask`` [N, num_labels] (bool) keeps only each query's candidates.
+        """
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        picked = hidden.reshape(-1, hidden.shape[-1]).index_select(0, query_index)
+        logits = self.head(self.dropout(picked))
+        if candidate_mask is not None:
+            logits = logits.masked_fill(~candidate_mask, NEG_INF)
+        return logits
+
+    def head_state(self) -> dict:
+        return {"head": self.head.state_dict(), "config": asdict(self.head_config)}
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda asked for, but torch sees no CUDA GPU")
+    return torch.device(name)
