@@ -7,16 +7,7 @@ import sys
 import click
 
 
-class UserError(click.ClickException):
-    """One line on stderr, exit status 1, no traceback."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def _need_extra(extra: str, exc: ImportError):
-    raise UserError(f"this command needs the '{extra}' extra ({exc.name} is missing): "
-                    f"pip install 'pinyin-edge[{extra}]'")
+from .clitools import UserError, expand_dirs, guard, need_extra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,36 +44,26 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
     try:
         from .training.pretrain import PretrainConfig, pretrain as run
     except ImportError as exc:
-        _need_extra("train", exc)
-    cfg = PretrainConfig(corpus=_expand_dirs(corpus, "*.txt"), out=out, preset=preset, layers=layers, hidden=hidden,
+        need_extra("train", exc)
+    cfg = PretrainConfig(corpus=expand_dirs(corpus, "*.txt"), out=out, preset=preset, layers=layers, hidden=hidden,
                          heads=heads, exclude=list(exclude), max_steps=max_steps, batch_size=batch_size,
                          seq_len=seq_len, lr=lr, warmup_steps=warmup_steps, mask_rate=mask_rate,
                          min_count=min_count, save_every=save_every, eval_every=eval_every,
                          device=device, seed=seed)
-    summary = _guard(lambda: run(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
+    summary = guard(lambda: run(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
     click.echo(f"pretrained encoder saved to {out}: {summary}")
 
 
-def _expand_dirs(paths, pattern):
-    import glob
-    import os
+# Commands that live beside the code they drive; each module imports only click at the top.
+def _register() -> None:
+    from .evaluation.commands import bench, eval_command
+    from .runtime.commands import convert, info
 
-    out = []
-    for path in paths:
-        out.extend(sorted(glob.glob(os.path.join(path, pattern))) if os.path.isdir(path) else [path])
-    return out
+    for command in (convert, info, eval_command, bench):
+        main.add_command(command)
 
 
-def _guard(fn):
-    """Turn expected user-facing failures into one-line errors."""
-    from .data import DataError
-
-    try:
-        return fn()
-    except (DataError, FileNotFoundError, ValueError, RuntimeError) as exc:
-        raise UserError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-    except KeyboardInterrupt:
-        raise UserError("interrupted; run again with --resume to continue from the last checkpoint") from None
+_register()
 
 
 if __name__ == "__main__":
