@@ -7,7 +7,7 @@ import sys
 import click
 
 
-from .clitools import UserError, expand_dirs, guard, need_extra
+from .clitools import MultiValueOption, UserError, expand_dirs, guard, need_extra
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,14 +17,14 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--corpus", "corpus", multiple=True, required=True, type=click.Path(exists=True),
+@click.option("--corpus", "corpus", cls=MultiValueOption, required=True, type=click.Path(exists=True),
               help="UTF-8 text, one sentence or paragraph per line; a directory means its *.txt (repeatable).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--preset", type=click.Choice(["debug", "tiny", "small", "base"]), default="small", show_default=True)
 @click.option("--layers", type=int, help="Override the preset's layer count.")
 @click.option("--hidden", type=int, help="Override the preset's width (FFN = 4 x hidden).")
 @click.option("--heads", type=int, help="Override the preset's attention heads.")
-@click.option("--exclude", multiple=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--exclude", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
               help="Labelled test files (X.sent / .tsv): corpus lines containing their sentences are dropped.")
 @click.option("--max-steps", type=int, default=3000, show_default=True)
 @click.option("--batch-size", type=int, default=64, show_default=True)
@@ -52,6 +52,51 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
                          device=device, seed=seed)
     summary = guard(lambda: run(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
     click.echo(f"pretrained encoder saved to {out}: {summary}")
+
+
+@main.command()
+@click.option("--base-model", required=True, help="Hub id (bert-base-chinese) or local directory of a BERT-family encoder.")
+@click.option("--train", "train_paths", cls=MultiValueOption, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled files: X.sent (X.lb beside it), cpp-subset TSV or text<TAB>readings TSV.")
+@click.option("--dev", "dev_paths", cls=MultiValueOption, required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled files for model selection (never a test split).")
+@click.option("--weak", "weak_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Weak-labelled TSV (from `python -m pinyin_edge.training.prepare`).")
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@click.option("--epochs", type=int, default=3, show_default=True)
+@click.option("--max-steps", type=int, default=0, help="Stop after N steps (0: --epochs decides).")
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True, help="The head's learning rate.")
+@click.option("--encoder-lr-scale", type=float, default=0.3, show_default=True,
+              help="The encoder learns at lr x this (alpha).")
+@click.option("--freeze-encoder", is_flag=True, help="Train the head only.")
+@click.option("--train-last-layers", type=int, help="Train only the encoder's last N layers (and the head).")
+@click.option("--weak-ratio", type=float, default=2.0, show_default=True, help="Weak sentences per gold sentence per epoch.")
+@click.option("--weak-weight", type=float, default=0.5, show_default=True, help="Loss weight of a weak label.")
+@click.option("--max-length", type=int, default=128, show_default=True)
+@click.option("--eval-every", type=int, default=500, show_default=True)
+@click.option("--patience", type=int, default=6, show_default=True)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed data lines instead of failing.")
+@click.option("--resume", is_flag=True, help="Continue from OUT/last.")
+def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps, batch_size, lr,
+          encoder_lr_scale, freeze_encoder, train_last_layers, weak_ratio, weak_weight, max_length,
+          eval_every, patience, device, seed, skip_bad, resume):
+    """Fine-tune a BERT-family encoder to choose each polyphone's reading."""
+    try:
+        from .training.finetune import FinetuneConfig, finetune
+    except ImportError as exc:
+        need_extra("train", exc)
+    cfg = FinetuneConfig(base_model=base_model, train=list(train_paths), dev=list(dev_paths),
+                         weak=list(weak_paths), out=out, epochs=epochs, max_steps=max_steps,
+                         batch_size=batch_size, lr=lr, encoder_lr_scale=encoder_lr_scale,
+                         freeze_encoder=freeze_encoder, train_last_layers=train_last_layers,
+                         weak_ratio=weak_ratio, weak_weight=weak_weight, max_length=max_length,
+                         eval_every=eval_every, patience=patience, device=device, seed=seed,
+                         skip_bad=skip_bad)
+    summary = guard(lambda: finetune(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
+    click.echo(f"best checkpoint: {out}/best; {summary}")
 
 
 # Commands that live beside the code they drive; each module imports only click at the top.

@@ -41,3 +41,31 @@ def guard(fn: Callable[[], T]) -> T:
         raise UserError(message) from None
     except KeyboardInterrupt:
         raise UserError("interrupted; run again with --resume to continue from the last checkpoint") from None
+
+
+class MultiValueOption(click.Option):
+    """A repeatable option that also takes several values after one flag: ``--train a.tsv b.tsv``.
+
+    Values are consumed up to the next argument that starts with ``-``. Relies on click's option
+    parser hooks; if a click release changes them, the option still works in its repeated form.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["multiple"] = True
+        super().__init__(*args, **kwargs)
+
+    def add_to_parser(self, parser, ctx):
+        result = super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            option = getattr(parser, "_long_opt", {}).get(name) or getattr(parser, "_short_opt", {}).get(name)
+            if option is None or not hasattr(option, "process"):
+                continue
+            original = option.process
+
+            def process(value, state, original=original):
+                original(value, state)
+                while state.rargs and not state.rargs[0].startswith("-"):
+                    original(state.rargs.pop(0), state)
+
+            option.process = process
+        return result

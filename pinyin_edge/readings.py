@@ -22,7 +22,7 @@ def is_han(char: str) -> bool:
     return (
         0x4E00 <= cp <= 0x9FFF
         or 0x3400 <= cp <= 0x4DBF
-        or 0x20000 <= cp <= 0x3134F
+        or 0x20000 <= cp <= 0x323AF  # extensions B-I, compatibility supplement
         or 0xF900 <= cp <= 0xFAFF
         or cp == 0x3007  # 〇
     )
@@ -37,6 +37,7 @@ def syllables() -> frozenset:
     for value in pinyin_dict.values():
         for marked in value.split(","):
             out.add(_tone_mark_to_canonical(marked)[:-1])
+    out.add("r")  # erhua 儿 read r5 (CPP labels it so); pypinyin's dictionary has no such syllable
     return frozenset(out)
 
 

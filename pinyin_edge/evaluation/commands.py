@@ -1,12 +1,99 @@
-"""CLI commands of evaluation: eval, bench (placeholder until they land)."""
+"""CLI commands of evaluation: ``eval`` (and ``bench``, a placeholder until it lands in bench.py).
+
+Top-level imports stay light (click and the standard library); the systems load inside the command.
+"""
+from __future__ import annotations
+
+import json
+from typing import List
+
 import click
+
+# The names of pinyin_edge.evaluation.systems.SYSTEMS (kept here so that --help imports nothing).
+SYSTEM_CHOICES = ("edge", "pypinyin", "g2pm", "torch", "majority")
+MODEL_SYSTEMS = ("edge", "torch")
 
 
 @click.command("eval")
-def eval_command():
-    """Score a system on labelled data."""
+@click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--system", "system_name", type=click.Choice(SYSTEM_CHOICES), default="edge", show_default=True,
+              help="What to score: the shipped runtime, a baseline, or a PyTorch checkpoint.")
+@click.option("--model", type=click.Path(), help="Model bundle (edge) or checkpoint directory (torch).")
+@click.option("--train", "train", multiple=True, type=click.Path(dir_okay=False),
+              help="Labelled training file for the majority system (repeatable).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Inference threads (edge).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
+              help="Sentences per predict call.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report on stderr and one JSON object on stdout (its last line).")
+@click.option("--skip-bad", is_flag=True, help="Skip malformed lines (counted) instead of stopping.")
+def eval_command(data, system_name, model, train, threads, batch_size, as_json, skip_bad):
+    """Score a system on labelled DATA: CPP-style X.sent (X.lb beside it), a cpp-subset TSV, or a
+    full-sentence TSV "text<TAB>readings" (one reading per Han character)."""
+    from ..candidates import CandidateTable
+    from ..clitools import UserError, guard
+    from ..data import read_labelled
+    from .evaluate import EvalResult, evaluate
+    from .systems import make_system
+
+    if model is not None and system_name not in MODEL_SYSTEMS:
+        raise UserError(f"--model is used by the {' and '.join(MODEL_SYSTEMS)} systems, not {system_name}")
+    if train and system_name != "majority":
+        raise UserError(f"--train is used by the majority system, not {system_name}")
+
+    report = (lambda line="": click.echo(line, err=True)) if as_json else click.echo
+    datasets = []
+    for path in data:
+        dataset = guard(lambda: read_labelled(path, skip_bad=skip_bad))
+        if dataset.skipped:
+            click.echo(f"warning: {path}: skipped {dataset.skipped} malformed line(s), "
+                       f"first: {dataset.errors[0]}", err=True)
+        if not dataset.num_labels():
+            raise UserError(f"{path}: no labelled characters to score")
+        datasets.append((path, dataset))
+
+    system = guard(lambda: make_system(system_name, model=model, train=train, threads=threads,
+                                       skip_bad=skip_bad))
+    table = CandidateTable.from_pypinyin()
+    results = []
+    for path, dataset in datasets:
+        result = guard(lambda: evaluate(system, dataset, [path], batch_size=batch_size, table=table))
+        results.append(result)
+        if len(datasets) > 1:
+            _report(report, result, header=f"== {path}")
+    total = EvalResult.combine(results)
+    _report(report, total, header=f"== total over {len(datasets)} files" if len(datasets) > 1 else None)
+    if as_json:
+        click.echo(json.dumps(total.to_json(), ensure_ascii=False))
+
+
+def _report(echo, result, header=None) -> None:
+    if header:
+        echo(header)
+    echo(f"system: {result.system}   data: {', '.join(result.data)}")
+    echo(f"accuracy: {100 * result.accuracy:.2f}%  ({result.correct:,} / {result.total:,} labels, "
+         f"{result.sentences:,} sentences)")
+    if result.skipped:
+        echo(f"skipped malformed lines: {result.skipped:,}")
+    echo(f"gold labels outside the candidate table: {result.outside_candidates:,}")
+    echo(f"speed: {result.sentences_per_s:,.0f} sentences/s")
+    worst = result.per_char()
+    if worst:
+        echo("worst characters (at least 5 labels):")
+        for row in worst:
+            echo(f"  {row['char']}  {100 * row['accuracy']:6.2f}%  ({row['correct']}/{row['total']})")
+    confusions = result.confusions()
+    if confusions:
+        echo("top confusions (char: gold -> predicted):")
+        for row in confusions:
+            echo(f"  {row['char']}: {row['gold']} -> {row['predicted']}  x{row['count']}")
+    echo()
 
 
 @click.command()
-def bench():
-    """Benchmark accuracy and speed."""
+def bench() -> None:
+    """Benchmark accuracy and speed (placeholder: implemented in pinyin_edge/evaluation/bench.py)."""
+    from ..clitools import UserError
+
+    raise UserError("bench is not implemented yet")

@@ -1,0 +1,207 @@
+"""The ``bert-char`` tokenizer: one token per non-space character, numpy-vectorised.
+
+It reproduces what a BERT WordPiece tokenizer (``BertTokenizerFast``: clean text, Chinese characters
+split out, punctuation split out, lower-casing, no accent stripping) does over a vocabulary of single
+characters and ``##`` continuation pieces, but keeps exactly one token per non-space character so
+that every character maps to one token position:
+
+* a Han character or a punctuation character is looked up as itself (lower-cased);
+* any other character starts or continues a *run* (what BERT calls a word): the first character of a
+  run is looked up as ``c``, each following one as ``##c``;
+* whitespace gives no token and ends a run; control, format, private-use, unassigned and surrogate
+  characters, NUL and U+FFFD give no token and do not end a run (BERT's text cleaning drops them
+  before splitting);
+* a piece missing from the vocabulary becomes ``[UNK]`` for that character only.
+
+Differences from HF ``BertTokenizer``/``BertTokenizerFast`` (all outside what a Chinese model sees
+in practice):
+
+* HF turns a whole word into one ``[UNK]`` when any of its pieces is missing (and any word longer
+  than 100 characters); here only the missing character becomes ``[UNK]``, so alignment stays 1:1.
+* A character whose lower case is several characters (only ``İ``) is looked up as the first one;
+  HF would give two tokens.
+* "Han" is the union of BERT's CJK ranges and :func:`pinyin_edge.readings.is_han` (so ``〇`` and the
+  CJK extension G/H blocks stand alone; HF treats them as word characters).
+* Accents are never stripped (the vocabulary made by ``training.vocab`` sets ``strip_accents=False``).
+"""
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Dict, List, NamedTuple, Sequence
+
+import numpy as np
+
+from ..bundle import Manifest, TokenizerSpec
+from ..readings import is_han
+
+WORD, ALONE, SPACE, DROP = 0, 1, 2, 3
+_BMP = 0x10000
+
+
+def _is_bert_chinese(cp: int) -> bool:
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+            or 0x2A700 <= cp <= 0x2B73F or 0x2B740 <= cp <= 0x2B81F or 0x2B820 <= cp <= 0x2CEAF
+            or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+
+
+def _is_punctuation(char: str) -> bool:
+    """BERT's rule: the ASCII symbol ranges count as punctuation, plus Unicode P* categories."""
+    cp = ord(char)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(char).startswith("P")
+
+
+def char_kind(char: str) -> int:
+    """WORD, ALONE (Han or punctuation), SPACE (no token, ends a run) or DROP (no token)."""
+    cp = ord(char)
+    if cp < _BMP and _bmp_tables.cache_info().currsize:
+        return int(_bmp_tables()[0][cp])
+    return _char_kind(char)
+
+
+@lru_cache(maxsize=4096)
+def _astral_kind(char: str) -> int:
+    return _char_kind(char)
+
+
+def _char_kind(char: str) -> int:
+    cp = ord(char)
+    if char in "\t\n\r":
+        return SPACE
+    if cp == 0 or cp == 0xFFFD or unicodedata.category(char).startswith("C"):
+        return DROP
+    if char.isspace():
+        return SPACE
+    if is_han(char) or _is_bert_chinese(cp) or _is_punctuation(char):
+        return ALONE
+    return WORD
+
+
+def _lower(char: str) -> str:
+    low = char.lower()
+    return low[0] if low else char
+
+
+@lru_cache(maxsize=1)
+def _bmp_tables():
+    """(kind uint8 [65536], lower-case code point int32 [65536]) for the Basic Multilingual Plane."""
+    kinds = np.fromiter((_char_kind(chr(cp)) for cp in range(_BMP)), dtype=np.uint8, count=_BMP)
+    lower = np.fromiter((ord(_lower(chr(cp))) for cp in range(_BMP)), dtype=np.int64, count=_BMP)
+    lower[lower >= _BMP] = np.arange(_BMP)[lower >= _BMP]  # never leave the table
+    return kinds, lower
+
+
+class Encoding(NamedTuple):
+    """``ids``: int64 token ids; ``positions``: int64, per character its index into ``ids`` or -1."""
+
+    ids: np.ndarray
+    positions: np.ndarray
+
+
+def code_points(text: str) -> np.ndarray:
+    """The text's code points as a uint32 array (lone surrogates kept)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+class Tokenizer:
+    """The ``bert-char`` tokenizer over a bundle's vocabulary. Immutable once built; thread-safe."""
+
+    def __init__(self, vocab: Sequence[str], spec: TokenizerSpec = TokenizerSpec()):
+        if spec.type != "bert-char":
+            raise ValueError(f"tokenizer type {spec.type!r} is not supported (only 'bert-char')")
+        self.spec = spec
+        self.vocab: Dict[str, int] = {}
+        for index, token in enumerate(vocab):
+            self.vocab[token] = index  # a duplicate keeps its last id, as HF's vocab loader does
+        self.size = len(vocab)
+        self.do_lower_case = bool(spec.do_lower_case)
+        self.cls_id = self.vocab[spec.cls_token]
+        self.sep_id = self.vocab[spec.sep_token]
+        self.unk_id = self.vocab[spec.unk_token]
+        self.pad_id = self.vocab[spec.pad_token]
+
+        direct = np.full(_BMP, self.unk_id, dtype=np.int64)
+        direct_cont = np.full(_BMP, self.unk_id, dtype=np.int64)
+        for token, index in self.vocab.items():
+            if len(token) == 1 and ord(token) < _BMP:
+                direct[ord(token)] = index
+            elif len(token) == 3 and token.startswith("##") and ord(token[2]) < _BMP:
+                direct_cont[ord(token[2])] = index
+        self._kinds, lower = _bmp_tables()
+        if self.do_lower_case:
+            self._plain, self._cont = direct[lower], direct_cont[lower]
+        else:
+            self._plain, self._cont = direct, direct_cont
+
+    @classmethod
+    def from_manifest(cls, manifest: Manifest) -> "Tokenizer":
+        return cls(manifest.vocab, manifest.tokenizer)
+
+    # -- single characters ---------------------------------------------------------------------------
+    def _norm(self, char: str) -> str:
+        return _lower(char) if self.do_lower_case else char
+
+    def token_id(self, char: str, continuation: bool = False) -> int:
+        """The id of ``char`` as a run's first character (or as ``##c`` when ``continuation``)."""
+        piece = self._norm(char)
+        return self.vocab.get("##" + piece if continuation else piece, self.unk_id)
+
+    def tokens(self, text: str) -> List[str]:
+        """The token strings of ``text`` (no specials): a debugging aid."""
+        inverse = {i: t for t, i in self.vocab.items()}
+        return [inverse.get(int(i), self.spec.unk_token) for i in self.encode(text, False).ids]
+
+    # -- whole texts -----------------------------------------------------------------------------------
+    def encode(self, text: str, add_special_tokens: bool = True) -> Encoding:
+        """Token ids and, per character, its token position (-1 for a character with no token).
+
+        With ``add_special_tokens`` the ids are wrapped in ``[CLS]`` ... ``[SEP]`` and positions
+        count the ``[CLS]``.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, not {type(text).__name__}")
+        offset = 1 if add_special_tokens else 0
+        n = len(text)
+        if n == 0:
+            ids = np.array([self.cls_id, self.sep_id] if add_special_tokens else [], dtype=np.int64)
+            return Encoding(ids, np.zeros(0, dtype=np.int64))
+        cps = code_points(text)
+        astral = cps >= _BMP
+        any_astral = bool(astral.any())
+        index = np.where(astral, 0, cps) if any_astral else cps
+        kinds = self._kinds[index]
+        if any_astral:
+            kinds = kinds.copy()
+            astral_at = np.flatnonzero(astral)
+            for i in astral_at:
+                kinds[i] = _astral_kind(text[i])
+
+        dropped = kinds == DROP
+        if dropped.any():
+            kept = np.flatnonzero(~dropped)
+            cont = np.zeros(n, dtype=bool)
+            if kept.size:
+                word = kinds[kept] == WORD
+                cont_kept = word.copy()
+                cont_kept[0] = False
+                cont_kept[1:] &= word[:-1]
+                cont[kept] = cont_kept
+        else:
+            word = kinds == WORD
+            cont = word.copy()
+            cont[0] = False
+            cont[1:] &= word[:-1]
+
+        ids_all = np.where(cont, self._cont[index], self._plain[index])
+        if any_astral:
+            for i in astral_at:
+                ids_all[i] = self.token_id(text[i], bool(cont[i]))
+        has_token = kinds <= ALONE
+        ids = ids_all[has_token]
+        positions = np.full(n, -1, dtype=np.int64)
+        positions[has_token] = np.arange(offset, offset + ids.size, dtype=np.int64)
+        if add_special_tokens:
+            ids = np.concatenate(([self.cls_id], ids, [self.sep_id])).astype(np.int64)
+        return Encoding(ids, positions)

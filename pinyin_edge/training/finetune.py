@@ -1,0 +1,344 @@
+"""Polyphone fine-tuning on top of any BERT-family encoder (our pretrained one, a local dir, a hub id).
+
+The head scores only labelled positions; cross-entropy runs over each character's candidates only.
+The encoder learns at ``encoder_lr_scale`` x the head's rate, can be frozen whole or but its last N
+layers. Dev accuracy picks the best checkpoint (early stopping); ``--resume`` continues a run.
+
+Checkpoint directory (``OUT/best``, ``OUT/last``)::
+
+    encoder/          HF save_pretrained: config, weights, tokenizer
+    head.pt           the classification head's state dict
+    polyphone.json    labels, candidates, max_length, the full training config, dev metrics
+    state.pt          (last/ only) optimizer, scheduler, step, best score: what --resume needs
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+
+from ..candidates import CandidateTable
+from ..data import Example, read_many
+from .common import JsonlLog, Progress, atomic_dir, autocast, seed_everything, warmup_cosine, write_json
+from .model import PolyphoneModel, resolve_device
+
+CHECKPOINT_META = "polyphone.json"
+
+
+@dataclass
+class FinetuneConfig:
+    base_model: str
+    train: List[str]
+    dev: List[str]
+    out: str
+    weak: List[str] = field(default_factory=list)
+    weak_ratio: float = 2.0          # weak sentences sampled per gold sentence, each epoch
+    weak_weight: float = 0.5         # loss weight of a weak label relative to a gold one
+    epochs: int = 3
+    max_steps: int = 0               # 0: epochs decide
+    batch_size: int = 64
+    lr: float = 1e-3                 # the head's learning rate
+    encoder_lr_scale: float = 0.3    # the encoder's rate = lr x this (alpha)
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    freeze_encoder: bool = False
+    train_last_layers: Optional[int] = None
+    max_length: int = 128
+    eval_every: int = 500
+    patience: int = 6                # evaluations without improvement before stopping
+    min_label_count: int = 1         # polyphones seen fewer times in training go to the dictionary
+    device: str = "auto"
+    seed: int = 0
+    skip_bad: bool = False
+
+
+# ----------------------------------------------------------------------------- encoding
+
+def align_chars(offsets: Sequence[Tuple[int, int]], n_chars: int) -> List[int]:
+    """char index -> token index (-1 where no token covers it) from a fast tokenizer's offsets."""
+    table = [-1] * n_chars
+    for token, (start, end) in enumerate(offsets):
+        for char in range(start, min(end, n_chars)):
+            if table[char] < 0:
+                table[char] = token
+    return table
+
+
+def window(example: Example, max_chars: int) -> Example:
+    """Cut a long sentence to ``max_chars`` around its labels (centred on the first one)."""
+    if len(example.text) <= max_chars:
+        return example
+    first = min(o for o, _ in example.labels) if example.labels else 0
+    start = max(0, min(first - max_chars // 2, len(example.text) - max_chars))
+    labels = tuple((o - start, r) for o, r in example.labels if start <= o < start + max_chars)
+    return Example(example.text[start:start + max_chars], labels, example.source)
+
+
+class Encoder:
+    """Turns examples into padded tensors: ids, mask, flat query positions, gold ids, candidate mask."""
+
+    def __init__(self, tokenizer, labels: List[str], table: CandidateTable, max_length: int):
+        self.tokenizer, self.max_length = tokenizer, max_length
+        self.label_id = {r: i for i, r in enumerate(labels)}
+        self.num_labels = len(labels)
+        self.table = table
+        self._cand_cache: Dict[str, torch.Tensor] = {}
+
+    def candidate_row(self, char: str) -> torch.Tensor:
+        row = self._cand_cache.get(char)
+        if row is None:
+            row = torch.zeros(self.num_labels, dtype=torch.bool)
+            for reading in self.table.get(char):
+                if reading in self.label_id:
+                    row[self.label_id[reading]] = True
+            self._cand_cache[char] = row
+        return row
+
+    def __call__(self, examples: Sequence[Example], weights: Optional[Sequence[float]] = None):
+        texts = [ex.text for ex in examples]
+        enc = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
+                             max_length=self.max_length, padding=True, return_tensors="pt")
+        seq = enc["input_ids"].shape[1]
+        query, gold, rows, wts, origin = [], [], [], [], []
+        for b, ex in enumerate(examples):
+            tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
+            for k, (offset, reading) in enumerate(ex.labels):
+                token = tokens[offset]
+                if token < 0 or reading not in self.label_id:
+                    continue
+                query.append(b * seq + token)
+                gold.append(self.label_id[reading])
+                rows.append(self.candidate_row(ex.text[offset]))
+                wts.append(1.0 if weights is None else weights[b])
+                origin.append((b, k))
+        if not query:
+            return None
+        return {
+            "input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
+            "query_index": torch.tensor(query), "gold": torch.tensor(gold),
+            "candidate_mask": torch.stack(rows), "weight": torch.tensor(wts),
+            "origin": origin,  # (example index, label index) of each query
+        }
+
+
+# ----------------------------------------------------------------------------- checkpoints
+
+def save_checkpoint(path: str, model: PolyphoneModel, tokenizer, meta: dict,
+                    state: Optional[dict] = None) -> None:
+    def write(tmp: str) -> None:
+        encoder = model.encoder.module if hasattr(model.encoder, "module") else model.encoder
+        encoder.save_pretrained(os.path.join(tmp, "encoder"))
+        tokenizer.save_pretrained(os.path.join(tmp, "encoder"))
+        torch.save(model.head.state_dict(), os.path.join(tmp, "head.pt"))
+        write_json(os.path.join(tmp, CHECKPOINT_META), meta)
+        if state is not None:
+            torch.save(state, os.path.join(tmp, "state.pt"))
+    atomic_dir(path, write)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint directory that cannot be loaded; the message says why."""
+
+
+def resolve_checkpoint(path: str) -> str:
+    """Accept a training output dir (uses its best/) or a checkpoint dir itself."""
+    if os.path.exists(os.path.join(path, "best", CHECKPOINT_META)):
+        return os.path.join(path, "best")
+    if not os.path.isdir(path):
+        raise CheckpointError(f"{path}: no such checkpoint directory")
+    if not os.path.exists(os.path.join(path, CHECKPOINT_META)):
+        raise CheckpointError(f"{path}: not a pinyin-edge checkpoint (no {CHECKPOINT_META}); "
+                              f"pass the --out of `pinyin-edge train` or its best/ folder")
+    return path
+
+
+def load_checkpoint(path: str, device: str = "cpu"):
+    """-> (model in eval mode, tokenizer, meta). Raises CheckpointError for a corrupt checkpoint."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = resolve_checkpoint(path)
+    try:
+        with open(os.path.join(path, CHECKPOINT_META), encoding="utf-8") as handle:
+            meta = json.load(handle)
+        tokenizer = AutoTokenizer.from_pretrained(os.path.join(path, "encoder"))
+        encoder = AutoModel.from_pretrained(os.path.join(path, "encoder"), add_pooling_layer=False)
+        model = PolyphoneModel(encoder, num_labels=len(meta["labels"]))
+        model.head.load_state_dict(torch.load(os.path.join(path, "head.pt"), map_location="cpu",
+                                              weights_only=True))
+    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: corrupt or incomplete checkpoint ({first})") from None
+    model.to(resolve_device(device)).eval()
+    return model, tokenizer, meta
+
+
+# ----------------------------------------------------------------------------- training
+
+def build_label_space(gold, weak, min_count: int) -> Tuple[CandidateTable, List[str], Dict[str, int]]:
+    """Candidate table extended with training readings; labels = readings of polyphones seen."""
+    table = CandidateTable.from_pypinyin()
+    pairs = list(gold.labelled_pairs()) + [p for w in weak for p in w.labelled_pairs()]
+    table.extend(pairs)
+    counts: Dict[str, int] = {}
+    for char, _ in pairs:
+        counts[char] = counts.get(char, 0) + 1
+    trained = {c for c, n in counts.items() if n >= min_count and table.is_polyphone(c)}
+    labels = sorted({r for c in trained for r in table.get(c)})
+    return table, labels, {c: counts[c] for c in sorted(trained)}
+
+
+def evaluate(model, encoder: Encoder, examples: List[Example], batch_size: int, device) -> Dict[str, float]:
+    model.eval()
+    correct = total = 0
+    loss_sum = 0.0
+    with torch.no_grad():
+        for start in range(0, len(examples), batch_size):
+            batch = encoder(examples[start:start + batch_size])
+            if batch is None:
+                continue
+            with autocast(device):
+                logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                               batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
+            gold = batch["gold"].to(device)
+            loss_sum += float(torch.nn.functional.cross_entropy(logits, gold, reduction="sum"))
+            correct += int((logits.argmax(-1) == gold).sum())
+            total += len(gold)
+    model.train()
+    return {"dev_accuracy": correct / max(1, total), "dev_loss": loss_sum / max(1, total),
+            "dev_total": total}
+
+
+def freeze(model: PolyphoneModel, freeze_encoder: bool, train_last_layers: Optional[int]) -> None:
+    if freeze_encoder:
+        for p in model.encoder.parameters():
+            p.requires_grad = False
+    elif train_last_layers is not None:
+        for p in model.encoder.parameters():
+            p.requires_grad = False
+        layers = model.encoder.encoder.layer
+        for layer in layers[max(0, len(layers) - train_last_layers):]:
+            for p in layer.parameters():
+                p.requires_grad = True
+
+
+def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, float]:
+    from transformers import AutoModel, AutoTokenizer
+
+    seed_everything(cfg.seed)
+    device = resolve_device(cfg.device)
+    gold = read_many(cfg.train, skip_bad=cfg.skip_bad)
+    dev = read_many(cfg.dev, skip_bad=cfg.skip_bad)
+    weak = [read_many([p], skip_bad=cfg.skip_bad) for p in cfg.weak]
+    if not len(gold):
+        raise ValueError("no training examples in --train")
+    table, labels, trained = build_label_space(gold, weak, cfg.min_label_count)
+    log(f"train: {len(gold)} gold sentences, {sum(len(w) for w in weak)} weak; dev: {len(dev)}; "
+        f"{len(labels)} labels over {len(trained)} polyphones")
+
+    tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
+    if not getattr(tokenizer, "is_fast", False):
+        raise ValueError(f"{cfg.base_model}: needs a fast tokenizer (offset mapping) for exact alignment")
+    encoder_model = AutoModel.from_pretrained(cfg.base_model, add_pooling_layer=False)
+    model = PolyphoneModel(encoder_model, num_labels=len(labels)).to(device)
+    freeze(model, cfg.freeze_encoder, cfg.train_last_layers)
+    max_chars = cfg.max_length - 2
+    encode = Encoder(tokenizer, labels, table, cfg.max_length)
+
+    gold_examples = [window(e, max_chars) for e in gold]
+    weak_examples = [window(e, max_chars) for w in weak for e in w]
+    dev_examples = [window(e, max_chars) for e in dev]
+    per_epoch_weak = min(len(weak_examples), int(cfg.weak_ratio * len(gold_examples)))
+    steps_per_epoch = (len(gold_examples) + per_epoch_weak) // cfg.batch_size
+    total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
+
+    head_params = list(model.head.parameters())
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    groups = [{"params": head_params, "lr": cfg.lr}]
+    if enc_params:
+        groups.append({"params": enc_params, "lr": cfg.lr * cfg.encoder_lr_scale})
+    optimizer = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(int(cfg.warmup_ratio * total_steps), total_steps, floor=0.0))
+
+    step, best, stale = 0, -1.0, 0
+    last_dir, best_dir = os.path.join(cfg.out, "last"), os.path.join(cfg.out, "best")
+    if resume and os.path.exists(os.path.join(last_dir, "state.pt")):
+        state = torch.load(os.path.join(last_dir, "state.pt"), map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, best, stale = state["step"], state["best"], state["stale"]
+        log(f"resumed from {last_dir} at step {step} (best dev accuracy {best:.4f})")
+    elif resume:
+        log("--resume: no checkpoint yet, starting from step 0")
+
+    meta = {"labels": labels, "candidates": table.to_json(trained), "trained_counts": trained,
+            "max_length": cfg.max_length, "base_model": cfg.base_model, "config": asdict(cfg)}
+    os.makedirs(cfg.out, exist_ok=True)
+    logger = JsonlLog(os.path.join(cfg.out, "log.jsonl"))
+    n_enc = sum(p.numel() for p in model.encoder.parameters())
+    log(f"encoder {n_enc / 1e6:.2f}M parameters ({sum(p.numel() for p in enc_params) / 1e6:.2f}M trainable), "
+        f"head {len(labels)} labels; {total_steps} steps on {device}")
+    progress = Progress(total_steps, "train")
+    model.train()
+
+    def epoch_batches(epoch: int):
+        rng = random.Random(cfg.seed * 1000 + epoch)
+        weak_pick = rng.sample(range(len(weak_examples)), per_epoch_weak) if per_epoch_weak else []
+        items = [(e, 1.0) for e in gold_examples] + [(weak_examples[i], cfg.weak_weight) for i in weak_pick]
+        rng.shuffle(items)
+        return [items[i:i + cfg.batch_size] for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)]
+
+    metrics: Dict[str, float] = {}
+    while step < total_steps:
+        epoch, index = divmod(step, steps_per_epoch)
+        batches = epoch_batches(epoch)
+        for chunk in batches[index:]:
+            if step >= total_steps:
+                break
+            batch = encode([e for e, _ in chunk], [w for _, w in chunk])
+            step += 1
+            if batch is None:
+                continue
+            with autocast(device):
+                logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                               batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
+            losses = torch.nn.functional.cross_entropy(logits, batch["gold"].to(device), reduction="none")
+            weight = batch["weight"].to(device)
+            loss = (losses * weight).sum() / weight.sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            progress.update(step, f"epoch {epoch + 1} loss {loss.item():.4f} best dev {max(best, 0):.4f}")
+            if step % 50 == 0:
+                logger.write(step=step, epoch=epoch + 1, loss=loss.item(), lr=scheduler.get_last_lr()[0])
+            if step % cfg.eval_every == 0 or step == total_steps:
+                metrics = evaluate(model, encode, dev_examples, cfg.batch_size * 2, device)
+                logger.write(step=step, eval=True, **metrics)
+                improved = metrics["dev_accuracy"] > best
+                if improved:
+                    best, stale = metrics["dev_accuracy"], 0
+                    save_checkpoint(best_dir, model, tokenizer, {**meta, "step": step, "metrics": metrics})
+                else:
+                    stale += 1
+                log(f"\nstep {step}: dev accuracy {metrics['dev_accuracy']:.4f} "
+                    f"loss {metrics['dev_loss']:.4f}{' (best)' if improved else ''}")
+                save_checkpoint(last_dir, model, tokenizer, {**meta, "step": step, "metrics": metrics},
+                                state={"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                       "scheduler": scheduler.state_dict(), "step": step, "best": best,
+                                       "stale": stale})
+                if stale >= cfg.patience:
+                    log(f"early stop: no dev improvement in {stale} evaluations")
+                    step = total_steps
+                    break
+    progress.close()
+    summary = {"steps": step, "best_dev_accuracy": best, **{k: v for k, v in metrics.items()}}
+    write_json(os.path.join(cfg.out, "summary.json"), summary)
+    return summary

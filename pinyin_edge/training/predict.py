@@ -1,0 +1,86 @@
+"""The PyTorch original as a predictor: same decisions as the runtime, scored by the same eval code.
+
+Polyphones the checkpoint was trained on are chosen by the model among their candidates; every other
+Han character takes pypinyin's sentence-level reading; non-Han characters come back unchanged.
+"""
+from __future__ import annotations
+
+from typing import Iterator, List, Sequence, Tuple
+
+import torch
+
+from ..readings import ReadingError, is_han, normalize
+from .common import autocast
+from .finetune import Encoder, load_checkpoint, CandidateTable
+from ..data import Example
+
+
+def windows(length: int, size: int, margin: int) -> Iterator[Tuple[int, int, int, int]]:
+    """(start, end, core_start, core_end): each position lies in exactly one core; context both sides."""
+    if length <= size:
+        yield 0, length, 0, length
+        return
+    core = size - 2 * margin
+    pos = 0
+    while pos < length:
+        core_end = min(length, pos + core)
+        start = max(0, pos - margin)
+        end = min(length, start + size)
+        start = max(0, end - size)
+        yield start, end, pos, core_end
+        pos = core_end
+
+
+def pypinyin_readings(text: str) -> List[str]:
+    from pypinyin import Style, lazy_pinyin
+
+    out = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
+    if len(out) != len(text):  # pypinyin merged something: fall back to one call per character
+        out = [lazy_pinyin(c, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))[0]
+               for c in text]
+    result = []
+    for char, reading in zip(text, out):
+        try:
+            result.append(normalize(reading) if is_han(char) else char)
+        except ReadingError:
+            result.append(char)
+    return result
+
+
+class TorchPredictor:
+    def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64):
+        self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
+        self.device = next(self.model.parameters()).device
+        self.candidates = self.meta["candidates"]
+        self.labels = self.meta["labels"]
+        table = CandidateTable.from_json(self.candidates)
+        self.encode = Encoder(self.tokenizer, self.labels, table, self.meta["max_length"])
+        self.batch_size = batch_size
+        self.unk = self.tokenizer.unk_token_id
+
+    def predict(self, texts: Sequence[str]) -> List[List[str]]:
+        results = [pypinyin_readings(t) for t in texts]
+        queries: List[Tuple[int, int, Example]] = []  # (text index, window start, window example)
+        size = self.meta["max_length"] - 2
+        for i, text in enumerate(texts):
+            for start, end, core_start, core_end in windows(len(text), size, margin=16):
+                labels = tuple((o - start, self.candidates[text[o]][0]) for o in range(core_start, core_end)
+                               if text[o] in self.candidates)
+                if labels:
+                    queries.append((i, start, Example(text[start:end], labels)))
+        for b in range(0, len(queries), self.batch_size):
+            chunk = queries[b:b + self.batch_size]
+            batch = self.encode([q[2] for q in chunk])
+            if batch is None:
+                continue
+            with torch.no_grad(), autocast(self.device):
+                logits = self.model(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device),
+                                    batch["query_index"].to(self.device),
+                                    batch["candidate_mask"].to(self.device)).float()
+            best = logits.argmax(-1).tolist()
+            token_ids = batch["input_ids"].reshape(-1)[batch["query_index"]].tolist()
+            for (b_index, k), label, token_id in zip(batch["origin"], best, token_ids):
+                i, start, ex = chunk[b_index]
+                if token_id != self.unk:  # an unseen character: keep pypinyin's reading
+                    results[i][start + ex.labels[k][0]] = self.labels[label]
+        return results

@@ -1,0 +1,135 @@
+"""Data preparation for fine-tuning, its own step: held-out split and weak labels.
+
+* ``split``: the labelled training files, minus a deterministic held-out slice of one of them
+  (CPP dev) kept for model selection; written as full-sentence TSV (``-`` = unlabelled).
+* ``weak``: weak labels over an unlabelled corpus from pypinyin's phrase dictionary: a polyphone
+  gets a label only where it stands inside a multi-character dictionary phrase (where pypinyin is
+  reliable); everything else stays unlabelled. Lines containing a test sentence are dropped.
+
+    python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+from ..candidates import CandidateTable
+from ..data import UNLABELLED, Example, iter_corpus, read_labelled, test_sentences
+from ..readings import ReadingError, is_han, normalize
+from .pretrain import drop_test_lines
+
+
+def write_tsv(path: str, examples: Iterable[Example]) -> int:
+    """Write examples as ``text<TAB>readings`` (``-`` for unlabelled Han characters)."""
+    n = 0
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        for ex in examples:
+            if "\t" in ex.text or "\n" in ex.text:
+                continue
+            labels = dict(ex.labels)
+            cols = [labels.get(i, UNLABELLED) for i, ch in enumerate(ex.text) if is_han(ch)]
+            handle.write(f"{ex.text}\t{' '.join(cols)}\n")
+            n += 1
+    os.replace(path + ".tmp", path)
+    return n
+
+
+def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
+    """Labels for polyphones inside multi-character pypinyin phrases (read-only use of its tables)."""
+    from pypinyin.phrases_dict import phrases_dict
+    from pypinyin.seg.mmseg import seg
+
+    labels = []
+    offset = 0
+    for word in seg.cut(text):
+        start = text.find(word, offset)
+        if start < 0:
+            break
+        offset = start + len(word)
+        if len(word) < 2 or word not in phrases_dict:
+            continue
+        readings = phrases_dict[word]
+        if len(readings) != len(word):
+            continue
+        for i, (char, options) in enumerate(zip(word, readings)):
+            if not table.is_polyphone(char) or len(options) != 1:
+                continue
+            try:
+                reading = normalize(options[0])
+            except ReadingError:
+                continue
+            if reading in table.get(char):
+                labels.append((start + i, reading))
+    return tuple(labels)
+
+
+def chunks(line: str, size: int) -> List[str]:
+    """Split a long line at sentence punctuation into pieces of at most ``size`` characters."""
+    if len(line) <= size:
+        return [line]
+    out, current = [], ""
+    for char in line:
+        current += char
+        if (char in "。！？；!?;" and len(current) >= size // 4) or len(current) >= size:
+            out.append(current)
+            current = ""
+    if current:
+        out.append(current)
+    return out
+
+
+def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, limit: Optional[int],
+              seed: int) -> List[Example]:
+    lines = list(iter_corpus(corpus))
+    if exclude:
+        lines = drop_test_lines(lines, test_sentences(exclude))
+    random.Random(seed).shuffle(lines)
+    table = CandidateTable.from_pypinyin()
+    out: List[Example] = []
+    for n, line in enumerate(lines):
+        for piece in chunks(line, max_chars):
+            labels = weak_label(piece, table)
+            if labels:
+                out.append(Example(piece, labels, "weak"))
+        if limit and len(out) >= limit:
+            break
+        if n % 20000 == 0:
+            print(f"weak labels: {n}/{len(lines)} lines, {len(out)} sentences", file=sys.stderr)
+    return out
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, help="the shared data folder (polyphone/, corpus/)")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--holdout", type=int, default=1000, help="CPP dev sentences kept for selection")
+    parser.add_argument("--weak-limit", type=int, default=400000, help="max weak-labelled sentences")
+    parser.add_argument("--max-chars", type=int, default=120)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    poly = os.path.join(args.data, "polyphone")
+    cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))
+    random.Random(args.seed).shuffle(cpp_dev)
+    holdout, cpp_train = cpp_dev[: args.holdout], cpp_dev[args.holdout:]
+    gold = list(cpp_train)
+    for rel in ("g2pl/train.sent", "g2pl/dev.sent", "cpp-subset/train.tsv"):
+        part = read_labelled(os.path.join(poly, rel), skip_bad=True)
+        for error in part.errors:
+            print(f"skipped malformed line: {error}", file=sys.stderr)
+        gold.extend(part)
+    print(f"gold train: {write_tsv(os.path.join(args.out, 'gold_train.tsv'), gold)} sentences")
+    print(f"dev (CPP dev slice): {write_tsv(os.path.join(args.out, 'dev_cpp.tsv'), holdout)} sentences")
+    tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
+    corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
+                    if f.endswith(".txt"))
+    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed)
+    print(f"weak: {write_tsv(os.path.join(args.out, 'weak.tsv'), weak)} sentences, "
+          f"{sum(len(e.labels) for e in weak)} labels")
+
+
+if __name__ == "__main__":
+    main()
