@@ -99,6 +99,35 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
     click.echo(f"best checkpoint: {out}/best; {summary}")
 
 
+@main.command()
+@click.argument("checkpoint", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
+@click.option("--quantize", type=click.Choice(["int8", "none"]), default="int8", show_default=True)
+@click.option("--validate", "validate_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled files for the parity gate (default: the checkpoint's dev data).")
+@click.option("--no-optimize", is_flag=True, help="Skip onnxruntime's transformer graph fusions.")
+@click.option("--min-agreement", type=float, default=0.999, show_default=True,
+              help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
+@click.option("--max-drop", type=float, default=0.2, show_default=True,
+              help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
+def export(checkpoint, out, quantize, validate_paths, no_optimize, min_agreement, max_drop):
+    """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
+    try:
+        from .exporters.onnx_export import ExportSettings, export_bundle
+        from .exporters.validate import ParityThresholds
+    except ImportError as exc:
+        need_extra("export", exc)
+    settings = ExportSettings(quantize=quantize, optimize=not no_optimize,
+                              thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
+                                                          max_accuracy_drop=max_drop / 100))
+    manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,
+                                           log=lambda m: click.echo(m, err=True)))
+    parity = manifest.metrics["parity"]
+    click.echo(f"bundle written to {out}: {manifest.metrics['size_bytes']['graph'] / 1e6:.2f} MB graph, "
+               f"fp32 agreement {parity['fp32_agreement']:.4%}, accuracy torch {parity['torch_accuracy']:.4f} "
+               f"-> {quantize} {parity['shipped_accuracy']:.4f}")
+
+
 # Commands that live beside the code they drive; each module imports only click at the top.
 def _register() -> None:
     from .evaluation.commands import bench, eval_command

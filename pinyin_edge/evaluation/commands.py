@@ -55,6 +55,9 @@ def eval_command(data, system_name, model, train, threads, batch_size, as_json, 
 
     system = guard(lambda: make_system(system_name, model=model, train=train, threads=threads,
                                        skip_bad=skip_bad))
+    if getattr(system, "skipped", 0):
+        click.echo(f"warning: --train: skipped {system.skipped} malformed line(s), first: {system.errors[0]}",
+                   err=True)
     table = CandidateTable.from_pypinyin()
     results = []
     for path, dataset in datasets:

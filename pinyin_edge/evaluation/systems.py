@@ -97,6 +97,7 @@ class MajoritySystem:
         if not train:
             raise ValueError("the majority system learns from labelled data: give --train FILE")
         dataset = read_many(list(train), skip_bad=skip_bad)
+        self.skipped, self.errors = dataset.skipped, dataset.errors
         self.majority = majority_readings(dataset.labelled_pairs())
         if not self.majority:
             raise ValueError(f"no labelled characters in the training data: {', '.join(train)}")

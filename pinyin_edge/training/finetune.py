@@ -109,11 +109,12 @@ class Encoder:
             tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
             for k, (offset, reading) in enumerate(ex.labels):
                 token = tokens[offset]
-                if token < 0 or reading not in self.label_id:
-                    continue
+                row = self.candidate_row(ex.text[offset])
+                if token < 0 or reading not in self.label_id or not row[self.label_id[reading]]:
+                    continue  # no token, or a character the model does not decide
                 query.append(b * seq + token)
                 gold.append(self.label_id[reading])
-                rows.append(self.candidate_row(ex.text[offset]))
+                rows.append(row)
                 wts.append(1.0 if weights is None else weights[b])
                 origin.append((b, k))
         if not query:
@@ -247,7 +248,8 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     model = PolyphoneModel(encoder_model, num_labels=len(labels)).to(device)
     freeze(model, cfg.freeze_encoder, cfg.train_last_layers)
     max_chars = cfg.max_length - 2
-    encode = Encoder(tokenizer, labels, table, cfg.max_length)
+    # The model decides only the polyphones it was trained on (the runtime does the same).
+    encode = Encoder(tokenizer, labels, CandidateTable.from_json(table.to_json(trained)), cfg.max_length)
 
     gold_examples = [window(e, max_chars) for e in gold]
     weak_examples = [window(e, max_chars) for w in weak for e in w]

@@ -1,0 +1,131 @@
+"""Checkpoint -> ONNX (fp32) -> graph optimisation -> int8 (dynamic, per channel) -> parity gate -> bundle.
+
+Export uses ``torch.onnx.export`` and quantization ``onnxruntime.quantization`` directly (optimum-onnx
+0.1.0 pins transformers<4.58, which would hold back the train extra). Every figure the gate measures
+goes into the manifest, and a breach raises :class:`ParityError` after the bundle is written aside
+as ``BUNDLE.rejected`` for inspection, so a failed export never looks like a valid bundle.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Optional
+
+import torch
+from torch import nn
+
+from ..bundle import GRAPH, INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
+from .validate import ParityError, ParityThresholds, measure_parity
+
+OPSET = 17
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    quantize: str = "int8"            # int8 | none
+    per_channel: bool = True
+    optimize: bool = True             # onnxruntime transformer fusions on the fp32 graph
+    opset: int = OPSET
+    thresholds: ParityThresholds = ParityThresholds()
+
+
+class _GraphModule(nn.Module):
+    """The exported signature: ids, mask, flat query positions -> logits (masking is the runtime's)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, query_index):
+        return self.model(input_ids, attention_mask, query_index)
+
+
+def export_fp32(model, path: str, opset: int = OPSET) -> None:
+    ids = torch.tensor([[2, 10, 11, 12, 3], [2, 13, 14, 3, 0]], dtype=torch.long)
+    mask = (ids != 0).long()
+    query = torch.tensor([1, 2, 6], dtype=torch.long)
+    torch.onnx.export(
+        _GraphModule(model).eval(), (ids, mask, query), path, dynamo=False, opset_version=opset,
+        input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                      "query_index": {0: "queries"}, "logits": {0: "queries"}},
+        do_constant_folding=True)
+
+
+def optimize_graph(src: str, dst: str, hidden: int, heads: int) -> bool:
+    """Fuse attention / layer norm / GELU with onnxruntime's transformer optimizer; False if it can't."""
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        optimized = optimize_model(src, model_type="bert", num_heads=heads, hidden_size=hidden,
+                                   opt_level=1, use_gpu=False)
+        optimized.save_model_to_file(dst)
+        return True
+    except Exception as exc:  # fusion is an optimisation: keep the plain graph when it fails
+        print(f"graph optimisation skipped: {exc}")
+        shutil.copyfile(src, dst)
+        return False
+
+
+def quantize_int8(src: str, dst: str, per_channel: bool) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    # Fused contrib ops (FastGelu, SkipLayerNorm) defeat shape inference: tell it the default type.
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=per_channel,
+                     op_types_to_quantize=["MatMul", "Gather", "Attention"],
+                     extra_options={"MatMulConstBOnly": True,
+                                    "DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
+    vocab = [tok for tok, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
+    return Manifest(
+        vocab=vocab, labels=list(meta["labels"]), candidates=dict(meta["candidates"]),
+        max_length=int(meta["max_length"]),
+        quantization={"mode": settings.quantize, "method": "onnxruntime.quantization.quantize_dynamic"
+                      if settings.quantize == "int8" else None, "weight_type": "QInt8",
+                      "per_channel": settings.per_channel, "optimized": settings.optimize,
+                      "opset": settings.opset},
+        source={"checkpoint": os.path.abspath(checkpoint), "base_model": meta.get("base_model"),
+                "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
+                "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev")},
+        metrics={"dev": meta.get("metrics", {})},
+    )
+
+
+def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSettings(),
+                  validate: Optional[List[str]] = None, log=print) -> Manifest:
+    """Export ``checkpoint`` to the bundle directory ``out``; raises ParityError on a gate breach."""
+    from ..training.finetune import load_checkpoint, resolve_checkpoint
+
+    checkpoint = resolve_checkpoint(checkpoint)
+    model, tokenizer, meta = load_checkpoint(checkpoint, "cpu")
+    config = model.encoder.config
+    with tempfile.TemporaryDirectory() as work:
+        fp32, opt = os.path.join(work, "fp32.onnx"), os.path.join(work, "fp32.opt.onnx")
+        started = time.time()
+        export_fp32(model, fp32, settings.opset)
+        fused = settings.optimize and optimize_graph(fp32, opt, config.hidden_size, config.num_attention_heads)
+        final = opt if fused else fp32
+        if settings.quantize == "int8":
+            final = os.path.join(work, "int8.onnx")
+            quantize_int8(opt if fused else fp32, final, settings.per_channel)
+        elif settings.quantize != "none":
+            raise ValueError(f"unknown quantization {settings.quantize!r}: choose int8 or none")
+        log(f"exported in {time.time() - started:.1f}s: fp32 {os.path.getsize(fp32) / 1e6:.2f} MB, "
+            f"{settings.quantize} {os.path.getsize(final) / 1e6:.2f} MB")
+        manifest = manifest_for(meta, tokenizer, checkpoint, settings)
+        dev_paths = validate or meta.get("config", {}).get("dev") or []
+        report = measure_parity(model, tokenizer, meta, fp32, final, dev_paths, settings.thresholds, log=log)
+        manifest.metrics["parity"] = report.to_json()
+        manifest.metrics["size_bytes"] = {"fp32": os.path.getsize(fp32), "graph": os.path.getsize(final)}
+        if report.failures:
+            write_bundle(out.rstrip("/") + ".rejected", manifest, final)
+            raise ParityError("; ".join(report.failures) +
+                              f" (bundle kept for inspection at {out.rstrip('/')}.rejected)")
+        write_bundle(out, manifest, final)
+    return manifest

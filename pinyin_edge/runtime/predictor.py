@@ -1,0 +1,287 @@
+"""Run a bundle's graph over texts and rank each polyphone's candidate readings.
+
+* Which characters the model decides: those in ``manifest.candidates`` with two or more readings whose
+  vocabulary lookup is not ``[UNK]`` (the model never saw the others).
+* Long texts are cut into windows of at most ``manifest.max_length`` tokens (``[CLS]``/``[SEP]``
+  included). Each window has a *core* and up to ``margin`` tokens of context on each side; a character
+  is decided in the one window whose core holds it, so it always sees at least ``margin`` tokens of
+  context on both sides (or the text's edge). Memory stays bounded by the batch size, whatever the
+  text length.
+* Only windows whose core holds at least one wanted position are run. Windows of all texts are sorted
+  by length and batched (each batch padded to its longest window).
+* The softmax runs over each character's candidate labels only.
+
+A :class:`Predictor` holds no mutable state after construction; one instance can serve many threads
+(onnxruntime's ``InferenceSession.run`` is thread-safe).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..bundle import BundleError, Manifest, load_bundle
+from .session import create_session
+from .tokenizer import Tokenizer, code_points
+
+Ranked = Tuple[Tuple[str, float], ...]
+
+_BMP = 0x10000
+
+
+@dataclass(frozen=True)
+class Window:
+    """One model input: tokens ``[start, end)`` of text ``text`` (no specials), deciding ``offsets``
+    (character offsets) at token positions ``tokens``."""
+
+    text: int
+    start: int
+    end: int
+    tokens: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def window_spans(num_tokens: int, max_content: int, margin: int) -> List[Tuple[int, int, int, int]]:
+    """Cover ``num_tokens`` tokens with windows ``(start, end, core_start, core_end)``.
+
+    Windows hold at most ``max_content`` tokens; cores partition ``[0, num_tokens)``; every core token
+    has ``margin`` tokens of context on each side inside its window unless the text ends first.
+    """
+    if num_tokens <= max_content:
+        return [(0, num_tokens, 0, num_tokens)]
+    if max_content - 2 * margin < 1:
+        raise ValueError(f"margin {margin} leaves no core in windows of {max_content} tokens")
+    spans = []
+    core_start = 0
+    while core_start < num_tokens:
+        start = max(0, core_start - margin)
+        end = start + max_content
+        if end >= num_tokens:
+            end = num_tokens
+            start = max(0, num_tokens - max_content)
+            core_end = num_tokens
+        else:
+            core_end = end - margin
+        spans.append((start, end, core_start, core_end))
+        core_start = core_end
+    return spans
+
+
+class Predictor:
+    """A loaded bundle: tokenizer + onnxruntime session + candidate table.
+
+    ``batch_size`` caps windows per run and ``batch_tokens`` caps padded tokens per run;
+    ``margin`` is the context kept on each side of a window's core (default: a quarter of the
+    window, at most 32 tokens).
+    """
+
+    def __init__(self, model: str, threads: int = 1, providers: Optional[Sequence] = None,
+                 verify: bool = True, batch_size: int = 64, batch_tokens: int = 16384,
+                 margin: Optional[int] = None):
+        model = os.fspath(model)
+        if os.path.isfile(model):  # the graph file itself was given: use its bundle directory
+            model = os.path.dirname(os.path.abspath(model))
+        self.path = model
+        self.manifest, self.graph_path = load_bundle(model, verify=verify)
+        manifest: Manifest = self.manifest
+        self.labels: Tuple[str, ...] = tuple(manifest.labels)
+        self.session = create_session(self.graph_path, threads=threads, providers=providers,
+                                      num_labels=len(self.labels))
+        self.tokenizer = Tokenizer.from_manifest(manifest)
+        self.max_length = int(manifest.max_length)
+        self.max_content = self.max_length - 2
+        self.margin = min(32, self.max_content // 4) if margin is None else int(margin)
+        if not 0 <= self.margin or self.max_content - 2 * self.margin < 1:
+            raise ValueError(f"margin {self.margin} does not fit windows of {self.max_length} tokens")
+        if batch_size < 1 or batch_tokens < self.max_length:
+            raise ValueError("batch_size must be >= 1 and batch_tokens >= the model's max_length")
+        self.batch_size = int(batch_size)
+        self.batch_tokens = int(batch_tokens)
+
+        label_index = {label: i for i, label in enumerate(self.labels)}
+        unk = self.tokenizer.unk_id
+        rows: Dict[str, int] = {}
+        readings: List[Tuple[str, ...]] = []
+        for char, cands in manifest.candidates.items():
+            if len(char) != 1 or len(cands) < 2 or self.tokenizer.token_id(char) == unk:
+                continue
+            rows[char] = len(readings)
+            readings.append(tuple(cands))
+        width = max((len(r) for r in readings), default=1)
+        ids = np.zeros((max(1, len(readings)), width), dtype=np.int64)
+        valid = np.zeros_like(ids, dtype=bool)
+        for row, cands in enumerate(readings):
+            ids[row, :len(cands)] = [label_index[r] for r in cands]
+            valid[row, :len(cands)] = True
+        self._rows = rows
+        self._readings: Tuple[Tuple[str, ...], ...] = tuple(readings)
+        self._cand_ids, self._cand_valid = ids, valid
+        table = np.full(_BMP, -1, dtype=np.int64)
+        self._astral_rows = {}
+        for char, row in rows.items():
+            if ord(char) < _BMP:
+                table[ord(char)] = row
+            else:
+                self._astral_rows[char] = row
+        self._row_table = table
+
+    # -- what the model decides -----------------------------------------------------------------------
+    def is_decidable(self, char: str) -> bool:
+        """True when the model chooses this character's reading (a known polyphone)."""
+        return char in self._rows
+
+    def candidates(self, char: str) -> Tuple[str, ...]:
+        """The readings the model chooses among for ``char`` (empty when it does not decide it)."""
+        row = self._rows.get(char)
+        return () if row is None else self._readings[row]
+
+    def _char_rows(self, text: str) -> np.ndarray:
+        """Per character: its candidate row, or -1 when the model does not decide it."""
+        cps = code_points(text)
+        astral = cps >= _BMP
+        if not astral.any():
+            return self._row_table[cps]
+        rows = self._row_table[np.where(astral, 0, cps)]
+        for i in np.flatnonzero(astral):
+            rows[i] = self._astral_rows.get(text[i], -1)
+        return rows
+
+    def decidable_offsets(self, text: str) -> np.ndarray:
+        return np.flatnonzero(self._char_rows(text) >= 0)
+
+    # -- planning ---------------------------------------------------------------------------------------
+    def plan(self, texts: Sequence[str], queries: Optional[Sequence[Optional[Iterable[int]]]] = None
+             ) -> List[Window]:
+        """The windows that would run for ``texts`` (only those deciding something)."""
+        return self._plan(texts, queries)[0]
+
+    def _plan(self, texts, queries):
+        """(windows, per text the per-character candidate rows, text index -> token ids)."""
+        if queries is not None and len(queries) != len(texts):
+            raise ValueError(f"{len(queries)} query lists for {len(texts)} texts")
+        windows: List[Window] = []
+        all_rows: List[np.ndarray] = []
+        encodings: Dict[int, np.ndarray] = {}
+        for t, text in enumerate(texts):
+            rows = self._char_rows(text) if text else np.zeros(0, dtype=np.int64)
+            all_rows.append(rows)
+            wanted = None if queries is None else queries[t]
+            if wanted is None:
+                offsets = np.flatnonzero(rows >= 0)
+            else:
+                offsets = np.unique(np.fromiter((int(o) for o in wanted), dtype=np.int64))
+                if offsets.size and (offsets[0] < 0 or offsets[-1] >= len(text)):
+                    raise IndexError(f"query offset out of range for a text of {len(text)} characters")
+                offsets = offsets[rows[offsets] >= 0]
+            if offsets.size == 0:
+                continue
+            encoding = self.tokenizer.encode(text, add_special_tokens=False)
+            encodings[t] = encoding.ids
+            tokens = encoding.positions[offsets]
+            spans = window_spans(int(encoding.ids.size), self.max_content, self.margin)
+            if len(spans) == 1:
+                windows.append(Window(t, 0, spans[0][1], tokens, offsets))
+                continue
+            core_starts = np.fromiter((s[2] for s in spans), dtype=np.int64, count=len(spans))
+            which = np.searchsorted(core_starts, tokens, side="right") - 1
+            bounds = (np.flatnonzero(np.diff(which)) + 1).tolist()
+            for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
+                start, end, _, _ = spans[int(which[lo])]
+                windows.append(Window(t, start, end, tokens[lo:hi], offsets[lo:hi]))
+        return windows, all_rows, encodings
+
+    def _batches(self, windows: List[Window]) -> Iterable[List[Window]]:
+        ordered = sorted(windows, key=lambda w: w.length)
+        batch: List[Window] = []
+        for window in ordered:
+            padded = window.length + 2
+            if batch and (len(batch) >= self.batch_size or padded * (len(batch) + 1) > self.batch_tokens):
+                yield batch
+                batch = []
+            batch.append(window)
+        if batch:
+            yield batch
+
+    # -- running ----------------------------------------------------------------------------------------
+    def _run(self, batch: List[Window], encodings: Dict[int, np.ndarray]) -> np.ndarray:
+        width = max(w.length for w in batch) + 2
+        tok = self.tokenizer
+        input_ids = np.full((len(batch), width), tok.pad_id, dtype=np.int64)
+        attention = np.zeros((len(batch), width), dtype=np.int64)
+        query_parts = []
+        for b, window in enumerate(batch):
+            n = window.length
+            input_ids[b, 0] = tok.cls_id
+            input_ids[b, 1:n + 1] = encodings[window.text][window.start:window.end]
+            input_ids[b, n + 1] = tok.sep_id
+            attention[b, :n + 2] = 1
+            query_parts.append(b * width + (window.tokens - window.start + 1))
+        query_index = np.concatenate(query_parts).astype(np.int64)
+        try:
+            (logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention,
+                                                      "query_index": query_index})
+        except Exception as exc:
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise BundleError(f"{self.graph_path}: the graph failed on a batch of shape "
+                              f"{input_ids.shape} ({detail}); re-export the bundle") from None
+        if logits.ndim != 2 or logits.shape != (query_index.size, len(self.labels)):
+            raise BundleError(f"{self.graph_path}: logits of shape {tuple(logits.shape)}, expected "
+                              f"({query_index.size}, {len(self.labels)}); re-export the bundle")
+        return logits
+
+    def _probabilities(self, logits: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """[n, width] candidate probabilities (candidate order, 0 for padding)."""
+        ids = self._cand_ids[rows]
+        valid = self._cand_valid[rows]
+        scores = np.take_along_axis(logits.astype(np.float64, copy=False), ids, axis=1)
+        scores = np.where(valid, scores, -np.inf)
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def probabilities(self, texts: Sequence[str],
+                      queries: Optional[Sequence[Optional[Iterable[int]]]] = None
+                      ) -> List[Dict[int, np.ndarray]]:
+        """Per text: offset -> probabilities over :meth:`candidates` of that character, in the
+        manifest's candidate order. ``queries`` (per text, offsets or None for every decidable
+        character) limits which characters are scored; others are skipped silently."""
+        windows, all_rows, encodings = self._plan(texts, queries)
+        out: List[Dict[int, np.ndarray]] = [dict() for _ in texts]
+        if not windows:
+            return out
+        for batch in self._batches(windows):
+            logits = self._run(batch, encodings)
+            rows = np.concatenate([all_rows[w.text][w.offsets] for w in batch])
+            probs = self._probabilities(logits, rows)
+            k = 0
+            for window in batch:
+                target = out[window.text]
+                for offset in window.offsets.tolist():
+                    row = rows[k]
+                    target[offset] = probs[k, :len(self._readings[row])]
+                    k += 1
+        return out
+
+    def predict(self, texts: Sequence[str],
+                queries: Optional[Sequence[Optional[Iterable[int]]]] = None) -> List[Dict[int, Ranked]]:
+        """Per text: offset -> candidate readings ranked by probability, ``((reading, p), ...)``.
+        Ties keep the manifest's candidate order."""
+        scored = self.probabilities(texts, queries)
+        ranked: List[Dict[int, Ranked]] = []
+        for text, per_text in zip(texts, scored):
+            result: Dict[int, Ranked] = {}
+            for offset, probs in per_text.items():
+                readings = self._readings[self._rows[text[offset]]]
+                order = np.argsort(-probs, kind="stable")
+                result[offset] = tuple((readings[j], float(probs[j])) for j in order)
+            ranked.append(result)
+        return ranked
+
+    def predict_one(self, text: str, queries: Optional[Iterable[int]] = None) -> Dict[int, Ranked]:
+        return self.predict([text], None if queries is None else [queries])[0]

@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+
+from pinyin_edge.runtime.predictor import Predictor, window_spans
+
+from conftest import expected_reading
+
+
+def assert_same(a, b):
+    """Two predict() answers agree: same offsets, same ranking, probabilities equal to 1e-5."""
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        assert sorted(x) == sorted(y)
+        for offset in x:
+            assert [r for r, _ in x[offset]] == [r for r, _ in y[offset]]
+            np.testing.assert_allclose([p for _, p in x[offset]], [p for _, p in y[offset]], rtol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def predictor(bundle):
+    return Predictor(bundle)
+
+
+@pytest.fixture(scope="module")
+def small(small_window_bundle):
+    return Predictor(small_window_bundle)
+
+
+def test_decidable(predictor):
+    assert predictor.is_decidable("行") and predictor.is_decidable("长")
+    assert not predictor.is_decidable("乐")   # in the candidates, but [UNK] in the vocabulary
+    assert not predictor.is_decidable("的")   # not in the candidates
+    assert not predictor.is_decidable("银")   # one reading
+    assert predictor.decidable_offsets("银行行长的乐").tolist() == [1, 2, 3]
+
+
+def test_ranked_probabilities(predictor):
+    (result,) = predictor.predict(["银行行长"])
+    assert sorted(result) == [1, 2, 3]
+    assert [ranked[0][0] for _, ranked in sorted(result.items())] == ["hang2", "hang2", "zhang3"]
+    for offset, ranked in result.items():
+        probs = [p for _, p in ranked]
+        assert probs == sorted(probs, reverse=True)
+        assert abs(sum(probs) - 1) < 1e-6
+        assert {r for r, _ in ranked} == set(predictor.candidates("银行行长"[offset]))
+
+
+def test_queries_limit_what_is_scored(predictor):
+    (result,) = predictor.predict(["银行行长"], queries=[[2, 0]])
+    assert list(result) == [2]
+    with pytest.raises(IndexError):
+        predictor.predict(["行"], queries=[[5]])
+
+
+def test_window_spans_cover_every_token_once():
+    for n in (1, 13, 14, 15, 40, 101):
+        spans = window_spans(n, 14, 3)
+        cores = [i for _, _, cs, ce in spans for i in range(cs, ce)]
+        assert cores == list(range(n))
+        for start, end, cs, ce in spans:
+            assert end - start <= 14 and start <= cs < ce <= end
+            assert cs - start >= 3 or start == 0
+            assert end - ce >= 3 or end == n
+
+
+def test_only_windows_with_polyphones_run(small):
+    text = "银行" + "我你" * 200          # one polyphone, at the start of a long text
+    windows = small.plan([text])
+    assert len(windows) == 1 and windows[0].offsets.tolist() == [1]
+    assert small.plan(["我你" * 200]) == []
+    assert small.predict(["我你" * 200]) == [{}]
+
+
+def test_batches_respect_limits(small_window_bundle):
+    predictor = Predictor(small_window_bundle, batch_size=3, batch_tokens=40)
+    texts = ["银行行长" * n for n in (1, 5, 9, 2, 30)]
+    windows = predictor.plan(texts)
+    batches = list(predictor._batches(windows))
+    assert sum(len(b) for b in batches) == len(windows)
+    for batch in batches:
+        assert len(batch) <= 3
+        assert len(batch) * (max(w.length for w in batch) + 2) <= 40
+    lengths = [w.length for b in batches for w in b]
+    assert lengths == sorted(lengths)       # length bucketing
+    assert_same(predictor.predict(texts), Predictor(small_window_bundle).predict(texts))
+
+
+def test_boundary_polyphone_reads_as_in_short_text(small, predictor):
+    """行 placed on every side of every window boundary reads as it does in a short text."""
+    filler = "我你"
+    for pos in range(0, 40):
+        for left, right in (("银", "我"), ("我", "业"), ("你", "长"), ("我", "你")):
+            text = (filler * 30)[:pos] + left + "行" + right + (filler * 30)
+            offset = pos + 1
+            want = expected_reading(left, "行", right)
+            (got,) = small.predict([text])
+            assert got[offset][0][0] == want, (pos, left, right)
+            (short,) = predictor.predict([left + "行" + right])
+            assert short[1][0][0] == want
+            np.testing.assert_allclose([p for _, p in got[offset]], [p for _, p in short[1]], rtol=1e-5)
+
+
+def test_long_text_many_windows(small, wide_bundle):
+    unit = "银行行长说行业重新了解。我走在长路上，"
+    text = unit * 40
+    windows = small.plan([text])
+    assert len(windows) > 20
+    assert_same(small.predict([text]), Predictor(wide_bundle).predict([text]))
+
+
+def test_bad_margin(small_window_bundle):
+    with pytest.raises(ValueError):
+        Predictor(small_window_bundle, margin=7)
