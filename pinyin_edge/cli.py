@@ -2,6 +2,7 @@
 ``convert`` and ``info`` start fast and never load torch."""
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -79,10 +80,11 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda[:N].")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--skip-bad", is_flag=True, help="Skip (and count) malformed data lines instead of failing.")
+@click.option("--random-init", is_flag=True, help="Same architecture and tokenizer, random weights (a baseline).")
 @click.option("--resume", is_flag=True, help="Continue from OUT/last.")
 def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps, batch_size, lr,
           encoder_lr_scale, freeze_encoder, train_last_layers, weak_ratio, weak_weight, max_length,
-          eval_every, patience, device, seed, skip_bad, resume):
+          eval_every, patience, device, seed, skip_bad, random_init, resume):
     """Fine-tune a BERT-family encoder to choose each polyphone's reading."""
     try:
         from .training.finetune import FinetuneConfig, finetune
@@ -94,9 +96,10 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
                          freeze_encoder=freeze_encoder, train_last_layers=train_last_layers,
                          weak_ratio=weak_ratio, weak_weight=weak_weight, max_length=max_length,
                          eval_every=eval_every, patience=patience, device=device, seed=seed,
-                         skip_bad=skip_bad)
+                         skip_bad=skip_bad, random_init=random_init)
     summary = guard(lambda: finetune(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))
-    click.echo(f"best checkpoint: {out}/best; {summary}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 reports
+        click.echo(f"best checkpoint: {out}/best; {summary}")
 
 
 @main.command()

@@ -8,9 +8,9 @@ consecutive characters that have readings are treated as one stretch of speech; 
   readings of 不 (``bu5``, ``fou3``) are left alone.
 * 一 (read ``yi1``, ``yi2`` or ``yi4``) keeps the first tone in numbers (after 第 or a numeral, or
   before a digit: 十一, 第一, 一二, while 一百 and 一千 change), at the end of a run, and at the end
-  of a multi-character word (统一, 唯一; words from pypinyin's segmenter); between two copies of one
-  character (看一看) it is neutral; otherwise it becomes ``yi2`` before a fourth or neutral tone and
-  ``yi4`` before a first, second or third tone.
+  of a multi-character word (统一, 唯一, 万一: a short word list plus pypinyin's segmenter); between
+  two copies of one character (看一看) it is neutral; otherwise it becomes ``yi2`` before a fourth
+  or neutral tone and ``yi4`` before a first, second or third tone.
 * Third tone: in a streak of consecutive third tones every one but the last becomes second tone
   (the simple rule; no prosodic grouping).
 
@@ -22,6 +22,9 @@ from typing import Collection, List, Optional, Sequence
 
 NUMERALS = frozenset("一二三四五六七八九十零〇两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟")
 DIGITS = frozenset("一二三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾")  # 一百, 一千, 一两 still change
+# common words ending in 一 (read yi1 whatever follows) that pypinyin's segmenter does not know
+YI_FINAL_WORDS = frozenset(["统一", "唯一", "惟一", "万一", "专一", "单一", "划一", "初一", "逐一",
+                            "之一", "其一", "合一", "归一", "均一", "纯一", "独一", "守一", "整一"])
 _YI = ("yi1", "yi2", "yi4")
 _BU = ("bu4", "bu2")
 
@@ -94,7 +97,7 @@ def _sandhi_run(text: str, original: Sequence[Optional[str]], out: List[Optional
                 continue
             if word_final is None:
                 word_final = _word_final_yi(text, start, end)
-            if k in word_final:
+            if k in word_final or text[k - 1:k + 1] in YI_FINAL_WORDS:
                 out[k] = "yi1"
             elif prev_char and prev_char == next_char:
                 out[k] = "yi5"

@@ -55,6 +55,7 @@ class FinetuneConfig:
     device: str = "auto"
     seed: int = 0
     skip_bad: bool = False
+    random_init: bool = False        # same architecture and tokenizer, random weights (a baseline)
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -231,7 +232,10 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     from transformers import AutoModel, AutoTokenizer
 
     seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
+    dist = Distributed.from_env()
+    device = dist.device(cfg.device)
+    if not dist.is_main:
+        log = lambda *_: None  # noqa: E731  (one rank speaks)
     gold = read_many(cfg.train, skip_bad=cfg.skip_bad)
     dev = read_many(cfg.dev, skip_bad=cfg.skip_bad)
     weak = [read_many([p], skip_bad=cfg.skip_bad) for p in cfg.weak]
@@ -244,9 +248,16 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     tokenizer = AutoTokenizer.from_pretrained(cfg.base_model)
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError(f"{cfg.base_model}: needs a fast tokenizer (offset mapping) for exact alignment")
-    encoder_model = AutoModel.from_pretrained(cfg.base_model, add_pooling_layer=False)
+    if cfg.random_init:
+        from transformers import AutoConfig
+
+        encoder_model = AutoModel.from_config(AutoConfig.from_pretrained(cfg.base_model),
+                                              add_pooling_layer=False)
+    else:
+        encoder_model = AutoModel.from_pretrained(cfg.base_model, add_pooling_layer=False)
     model = PolyphoneModel(encoder_model, num_labels=len(labels)).to(device)
     freeze(model, cfg.freeze_encoder, cfg.train_last_layers)
+    forward = dist.wrap(model)
     max_chars = cfg.max_length - 2
     # The model decides only the polyphones it was trained on (the runtime does the same).
     encode = Encoder(tokenizer, labels, CandidateTable.from_json(table.to_json(trained)), cfg.max_length)
@@ -286,7 +297,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     n_enc = sum(p.numel() for p in model.encoder.parameters())
     log(f"encoder {n_enc / 1e6:.2f}M parameters ({sum(p.numel() for p in enc_params) / 1e6:.2f}M trainable), "
         f"head {len(labels)} labels; {total_steps} steps on {device}")
-    progress = Progress(total_steps, "train")
+    progress = Progress(total_steps, "train", stream=None if dist.is_main else open(os.devnull, "w"))
     model.train()
 
     def epoch_batches(epoch: int):
@@ -303,16 +314,18 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
         for chunk in batches[index:]:
             if step >= total_steps:
                 break
+            chunk = chunk[dist.rank::dist.world]  # each rank takes its share of the global batch
             batch = encode([e for e, _ in chunk], [w for _, w in chunk])
             step += 1
-            if batch is None:
-                continue
-            with autocast(device):
-                logits = model(batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                               batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
-            losses = torch.nn.functional.cross_entropy(logits, batch["gold"].to(device), reduction="none")
-            weight = batch["weight"].to(device)
-            loss = (losses * weight).sum() / weight.sum()
+            if batch is None:  # keep every rank in step: a zero loss that touches all parameters
+                loss = sum(p.sum() * 0.0 for p in model.parameters() if p.requires_grad)
+            else:
+                with autocast(device):
+                    logits = forward(batch["input_ids"].to(device), batch["attention_mask"].to(device),
+                                     batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
+                losses = torch.nn.functional.cross_entropy(logits, batch["gold"].to(device), reduction="none")
+                weight = batch["weight"].to(device)
+                loss = (losses * weight).sum() / weight.sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -321,7 +334,11 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
             progress.update(step, f"epoch {epoch + 1} loss {loss.item():.4f} best dev {max(best, 0):.4f}")
             if step % 50 == 0:
                 logger.write(step=step, epoch=epoch + 1, loss=loss.item(), lr=scheduler.get_last_lr()[0])
-            if step % cfg.eval_every == 0 or step == total_steps:
+            if (step % cfg.eval_every == 0 or step == total_steps) and not dist.is_main:
+                if dist.agree_to_stop(False):
+                    step = total_steps
+                    break
+            elif step % cfg.eval_every == 0 or step == total_steps:
                 metrics = evaluate(model, encode, dev_examples, cfg.batch_size * 2, device)
                 logger.write(step=step, eval=True, **metrics)
                 improved = metrics["dev_accuracy"] > best
@@ -336,11 +353,71 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
                                 state={"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                        "scheduler": scheduler.state_dict(), "step": step, "best": best,
                                        "stale": stale})
-                if stale >= cfg.patience:
+                if dist.agree_to_stop(stale >= cfg.patience):
                     log(f"early stop: no dev improvement in {stale} evaluations")
                     step = total_steps
                     break
     progress.close()
     summary = {"steps": step, "best_dev_accuracy": best, **{k: v for k, v in metrics.items()}}
-    write_json(os.path.join(cfg.out, "summary.json"), summary)
+    if dist.is_main:
+        write_json(os.path.join(cfg.out, "summary.json"), summary)
+    dist.close()
     return summary
+
+
+@dataclass
+class Distributed:
+    """torchrun's environment (RANK, WORLD_SIZE, LOCAL_RANK); a single process when absent.
+
+    Several GPUs: ``torchrun --nproc_per_node=N -m pinyin_edge.cli train ...``. Each rank takes a
+    slice of every global batch; DDP averages the gradients; rank 0 evaluates and saves.
+    """
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> "Distributed":
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        import torch.distributed as td
+
+        if not td.is_initialized():
+            td.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        return cls(rank=td.get_rank(), world=world, local_rank=int(os.environ.get("LOCAL_RANK", "0")))
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    def device(self, name: str) -> torch.device:
+        if self.world > 1 and torch.cuda.is_available() and name in ("auto", "cuda"):
+            torch.cuda.set_device(self.local_rank)
+            return torch.device("cuda", self.local_rank)
+        return resolve_device(name)
+
+    def wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        if self.world <= 1:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.local_rank] if next(model.parameters()).is_cuda else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def agree_to_stop(self, stop: bool) -> bool:
+        """Rank 0 decides; every rank learns the decision (and waits for rank 0's evaluation)."""
+        if self.world <= 1:
+            return stop
+        import torch.distributed as td
+
+        flag = torch.tensor([1 if stop else 0])
+        td.broadcast(flag, src=0)
+        return bool(flag.item())
+
+    def close(self) -> None:
+        if self.world > 1:
+            import torch.distributed as td
+
+            td.destroy_process_group()
