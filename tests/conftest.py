@@ -15,6 +15,7 @@ the right answer:
 """
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -25,6 +26,11 @@ import pytest
 
 from pinyin_edge.bundle import Manifest, write_bundle
 from pinyin_edge.candidates import CandidateTable
+
+@functools.lru_cache(maxsize=1)
+def _table() -> CandidateTable:
+    return CandidateTable.from_pypinyin()
+
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 HAN = list("银行长业走重新了解一不是天定我你好很个去看想买五本酒老鼠第十二三百年起大家")
@@ -43,9 +49,10 @@ RULES = [
 ]
 
 
+@functools.lru_cache(maxsize=None)
 def expected_reading(prev: str, char: str, nxt: str) -> str:
     """What the fixture model says for a polyphone between ``prev`` and ``nxt`` (single tokens)."""
-    table = CandidateTable.from_pypinyin()
+    table = _table()
     scores = {r: 0.0 for r in table.get(char)}
     for slot, token, reading, weight in RULES:
         if reading in scores and {-1: prev, 0: char, 1: nxt}[slot] == token:

@@ -61,6 +61,11 @@ def _write(out, lines: Iterable[str]) -> None:
         sys.exit(1)
 
 
+def _binary(stream):
+    """The byte stream under a text stream (sys.stdin/sys.stdout, or CliRunner's stand-ins)."""
+    return getattr(stream, "buffer", stream)
+
+
 def _stdin_lines(stream):
     """Yield lists of raw lines (bytes, no newline) as soon as they arrive: one read at a time, so
     a line typed or piped in slowly is answered at once, while bulk input comes in big batches."""
@@ -115,7 +120,7 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
         except UnicodeEncodeError:
             raise UserError("the TEXT argument is not valid UTF-8") from None
     g2p = _load_g2p(model, threads, overrides)
-    out = click.get_binary_stream("stdout")
+    out = _binary(sys.stdout)
 
     def convert_lines(lines: List[str]) -> List[str]:
         rendered = []
@@ -129,7 +134,7 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
         _write(out, convert_lines([text]))
         return
     lineno = 0
-    for raw_lines in _stdin_lines(click.get_binary_stream("stdin")):
+    for raw_lines in _stdin_lines(_binary(sys.stdin)):
         decoded: List[str] = []
         error = None
         for raw in raw_lines:

@@ -184,6 +184,10 @@ class Predictor:
             encoding = self.tokenizer.encode(text, add_special_tokens=False)
             encodings[t] = encoding.ids
             tokens = encoding.positions[offsets]
+            if (tokens < 0).any():  # a character without a token (never a Han one) is not decidable
+                offsets, tokens = offsets[tokens >= 0], tokens[tokens >= 0]
+                if offsets.size == 0:
+                    continue
             spans = window_spans(int(encoding.ids.size), self.max_content, self.margin)
             if len(spans) == 1:
                 windows.append(Window(t, 0, spans[0][1], tokens, offsets))

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Rebuild the shipped bundle (pinyin_edge/models/default) from ../shared/data, end to end:
+#   prepare data -> pretrain encoder (MLM, from zero) -> fine-tune -> export int8 + fp32 -> model card.
+# Every stage resumes: rerun the script after an interruption and it continues where it stopped.
+#
+#   bash export/build_default.sh [DATA_DIR]        (default ../shared/data)
+#
+# Outputs go to export/out/ (git-ignored); the last step copies the int8 bundle into the package.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA=${1:-../shared/data}
+OUT=${OUT:-export/out}
+source export/recipe.env
+P=$DATA/polyphone
+TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
+mkdir -p "$OUT"
+
+[ -f "$OUT/data/weak.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data"
+
+pinyin-edge pretrain --corpus "$DATA/corpus" --exclude "${TESTS[@]}" --out "$OUT/pretrain" \
+    --preset "$PRESET" --max-steps "$PRETRAIN_STEPS" --lr "$PRETRAIN_LR" --warmup-steps 150 \
+    --save-every 100 --eval-every 200 --resume
+
+pinyin-edge train --base-model "$OUT/pretrain" --train "$OUT/data/gold_train.tsv" \
+    --weak "$OUT/data/weak.tsv" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
+    --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
+    --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --eval-every "$EVAL_EVERY" --resume
+
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE"
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none
+
+python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" \
+    --pretrain "$OUT/pretrain" --finetune "$OUT/finetune" --install pinyin_edge/models/default

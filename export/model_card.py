@@ -1,0 +1,109 @@
+"""Measure a bundle on the public test sets, write its model card into the manifest, install it.
+
+    python export/model_card.py --bundle export/out/bundle-int8 --data ../shared/data \
+        --pretrain export/out/pretrain --finetune export/out/finetune --install pinyin_edge/models/default
+
+Test sets are measured here, once, after the model was chosen on CPP dev: nothing is tuned on them.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+
+from pinyin_edge.bundle import load_bundle, write_bundle
+from pinyin_edge.data import read_labelled
+from pinyin_edge.evaluation.evaluate import evaluate
+from pinyin_edge.evaluation.systems import make_system
+
+DATA_CARD = [
+    {"set": "CPP dev (minus a 1,000-sentence selection slice)", "use": "fine-tuning (gold)", "licence": "Apache-2.0"},
+    {"set": "CPP dev, 1,000-sentence slice", "use": "model selection", "licence": "Apache-2.0"},
+    {"set": "g2pL train + dev", "use": "fine-tuning (gold)", "licence": "Apache-2.0"},
+    {"set": "cpp-subset train", "use": "fine-tuning (gold)", "licence": "not stated (training use only)"},
+    {"set": "corpus/ (14.3M Han characters, 22 files)", "use": "MLM pretraining; weak labels from "
+     "pypinyin's phrase dictionary", "licence": "CC-BY 2.0 FR, CC-BY-SA-4.0, Apache-2.0, MIT, not stated "
+     "(see ../shared/data/corpus/licenses)"},
+    {"set": "CPP test, g2pL test, cpp-subset test", "use": "never trained or selected on; measured only; "
+     "corpus lines containing their sentences were dropped before pretraining", "licence": "Apache-2.0"},
+]
+
+
+def wall_seconds(log_path: str) -> float:
+    """Time spanned by a JSONL training log (resumed runs: the sum of each run's span)."""
+    if not os.path.exists(log_path):
+        return 0.0
+    times = [json.loads(line)["time"] for line in open(log_path, encoding="utf-8") if line.strip()]
+    total, start = 0.0, times[0] if times else 0.0
+    for prev, cur in zip(times, times[1:]):
+        if cur - prev > 600:  # a gap: the run was stopped and resumed later
+            total += prev - start
+            start = cur
+    return total + (times[-1] - start if times else 0.0)
+
+
+def cpu_name() -> str:
+    try:
+        for line in open("/proc/cpuinfo", encoding="utf-8"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bundle", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--pretrain", help="pretraining output dir (for the card)")
+    parser.add_argument("--finetune", help="fine-tuning output dir (for the card)")
+    parser.add_argument("--install", help="copy the carded bundle here")
+    args = parser.parse_args()
+
+    manifest, graph = load_bundle(args.bundle)
+    poly = os.path.join(args.data, "polyphone")
+    results = {}
+    for key, rel in (("cpp_test", "cpp/test.sent"), ("g2pl_test", "g2pl/test.sent")):
+        dataset = read_labelled(os.path.join(poly, rel))
+        for name in ("edge", "pypinyin", "g2pm"):
+            system = make_system(name, model=args.bundle if name == "edge" else None)
+            result = evaluate(system, dataset, [rel])
+            results.setdefault(key, {})[name] = result.to_json(min_count=10, top=15)
+            print(f"{key} {name}: {result.accuracy:.4f} ({result.correct}/{result.total})", file=sys.stderr)
+
+    card = {
+        "name": "pinyin-edge default",
+        "architecture": "BERT encoder pretrained from zero (MLM) + candidate-masked polyphone head",
+        "data": DATA_CARD,
+        "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
+        "bundle_bytes": os.path.getsize(graph),
+        "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
+        "weak_spots_cpp_test": results["cpp_test"]["edge"]["per_char"],
+        "top_confusions_cpp_test": results["cpp_test"]["edge"]["confusions"],
+        "limits": [
+            "Polyphones never seen in training fall back to pypinyin's dictionary reading.",
+            "Readings outside pypinyin's table that training never showed cannot be produced.",
+            "Label conventions follow CPP (CC-CEDICT) where the gold data does.",
+        ],
+    }
+    for stage in ("pretrain", "finetune"):
+        path = getattr(args, stage)
+        if path:
+            card[f"{stage}_wall_seconds"] = round(wall_seconds(os.path.join(path, "log.jsonl")))
+            for name in ("pretrain_summary.json", "summary.json", "pretrain_config.json"):
+                full = os.path.join(path, name)
+                if os.path.exists(full):
+                    card[f"{stage}_{name[:-5]}"] = json.load(open(full, encoding="utf-8"))
+    manifest.model_card = card
+    manifest.metrics["test"] = {k: {n: {"accuracy": v["accuracy"], "correct": v["correct"], "total": v["total"]}
+                                    for n, v in r.items()} for k, r in results.items()}
+    for target in filter(None, (args.bundle, args.install)):
+        write_bundle(target, manifest, graph)
+        print(f"model card written to {target}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
