@@ -181,10 +181,14 @@ def test_progress_goes_to_the_given_stream():
 
     stream = io.StringIO()
     evaluate(Fixed(), _dataset(("银行", ((1, "hang2"),))), progress=True, stream=stream)
-    assert stream.getvalue() == ""  # not a terminal, finished within the log interval: quiet
-    stream.isatty = lambda: True
-    evaluate(Fixed(), _dataset(("银行", ((1, "hang2"),))), progress=True, stream=stream)
-    assert "1/1 sentences" in stream.getvalue()
+    assert stream.getvalue().count("1/1 sentences") == 1  # a log gets the final line once
+    tty = io.StringIO()
+    tty.isatty = lambda: True
+    evaluate(Fixed(), _dataset(("银行", ((1, "hang2"),))), progress=True, stream=tty)
+    assert tty.getvalue().startswith("\r") and "1/1 sentences" in tty.getvalue()
+    quiet = io.StringIO()
+    evaluate(Fixed(), _dataset(("银行", ((1, "hang2"),))), progress=False, stream=quiet)
+    assert quiet.getvalue() == ""
 
 
 def test_combine_results():

@@ -14,34 +14,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
 
 from ..candidates import CandidateTable
 from ..data import Dataset
+from ..progress import Progress
 from .coverage import candidate_coverage
-
-
-class Progress:
-    """One status line on stderr: redrawn in place on a terminal, a plain line now and then in a log."""
-
-    def __init__(self, total: int, label: str, stream: Optional[TextIO] = None, enabled: bool = True):
-        self.total, self.label = total, label
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = enabled and total > 0
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every = 0.2 if self.tty else 30.0
-        self.start = self.last = time.perf_counter()
-
-    def update(self, done: int) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self.last < self.every and done < self.total:
-            return
-        self.last = now
-        rate = done / max(now - self.start, 1e-9)
-        line = f"{self.label}: {done}/{self.total} sentences ({rate:,.0f}/s)"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done >= self.total else ""))
-        elif done < self.total:
-            self.stream.write(line + "\n")
-        self.stream.flush()
 
 
 @dataclass
@@ -134,7 +108,7 @@ def evaluate(system, dataset: Dataset, data: Iterable[str] = (), *, batch_size: 
     result = EvalResult(system=system.name, data=list(data), skipped=dataset.skipped)
     examples = dataset.examples
     label = f"{system.name} on {', '.join(result.data) or 'data'}"
-    bar = Progress(len(examples), label, stream=stream, enabled=progress)
+    bar = Progress(len(examples), label, stream=stream, enabled=progress, unit="sentences")
     for start in range(0, len(examples), batch_size):
         batch = examples[start:start + batch_size]
         texts = [ex.text for ex in batch]

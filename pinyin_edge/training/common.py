@@ -6,12 +6,13 @@ import math
 import os
 import random
 import shutil
-import sys
 import time
 from typing import Callable, Optional
 
 import numpy as np
 import torch
+
+from ..progress import Progress  # noqa: F401  (re-exported for the training loops)
 
 
 def seed_everything(seed: int) -> None:
@@ -41,31 +42,6 @@ class JsonlLog:
         record.setdefault("time", round(time.time(), 3))
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-class Progress:
-    """One status line on stderr, redrawn at most every ``every`` seconds."""
-
-    def __init__(self, total: int, label: str, every: float = 2.0, stream=None):
-        self.total, self.label, self.every = total, label, every
-        self.stream = stream or sys.stderr
-        self.start = self.last = time.time()
-        self.tty = self.stream.isatty()
-
-    def update(self, done: int, text: str = "", force: bool = False) -> None:
-        now = time.time()
-        if not force and now - self.last < self.every:
-            return
-        self.last = now
-        elapsed = now - self.start
-        pct = 100.0 * done / max(1, self.total)
-        line = f"{self.label} {done}/{self.total} ({pct:.0f}%) {elapsed:.0f}s {text}"
-        self.stream.write(("\r" + line) if self.tty else (line + "\n"))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
 
 
 def atomic_dir(final: str, write: Callable[[str], None]) -> None:

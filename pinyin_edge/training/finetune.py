@@ -305,7 +305,15 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
         weak_pick = rng.sample(range(len(weak_examples)), per_epoch_weak) if per_epoch_weak else []
         items = [(e, 1.0) for e in gold_examples] + [(weak_examples[i], cfg.weak_weight) for i in weak_pick]
         rng.shuffle(items)
-        return [items[i:i + cfg.batch_size] for i in range(0, steps_per_epoch * cfg.batch_size, cfg.batch_size)]
+        items = items[: steps_per_epoch * cfg.batch_size]
+        # Length bucketing: sort within pools of 50 batches so padding stays small, then shuffle batches.
+        pool = 50 * cfg.batch_size
+        batches = []
+        for p in range(0, len(items), pool):
+            chunk = sorted(items[p:p + pool], key=lambda item: len(item[0].text))
+            batches.extend(chunk[i:i + cfg.batch_size] for i in range(0, len(chunk), cfg.batch_size))
+        rng.shuffle(batches)
+        return batches
 
     metrics: Dict[str, float] = {}
     while step < total_steps:
