@@ -669,8 +669,11 @@ def resolve_targets(cfg: BenchConfig, log: Log) -> Dict[str, Dict[str, Any]]:
             if not os.path.exists(path):
                 entry["skip"] = f"no checkpoint at {path}"
                 continue
+            # A training output folder holds best/ (what the predictor loads) and last/ (with optimizer state).
+            weights = os.path.join(path, "best") if os.path.isdir(os.path.join(path, "best")) else path
             entry.update(model=path, label="torch (PyTorch original)",
-                         size={"bytes": dir_bytes(path), "what": "checkpoint directory"})
+                         size={"bytes": dir_bytes(weights) if os.path.isdir(weights) else os.path.getsize(weights),
+                               "what": "checkpoint folder (fp32 encoder + head + tokenizer)", "path": weights})
         elif name == "pypinyin":
             entry["label"] = "pypinyin"
             entry["notes"].append("no batch API: its batched figure is its per-sentence loop")
@@ -900,9 +903,9 @@ def check_targets(report: Dict[str, Any]) -> List[Dict[str, Any]]:
     def row(name: str, target: str, value: Optional[float], met: Optional[bool], shown: str) -> None:
         rows.append({"name": name, "target": target, "value": value, "met": met, "shown": shown})
 
-    sample = " (sample)" if report["settings"].get("plan", {}).get("accuracy_sentences") else ""
     accuracy = edge.get("accuracy", {})
     for data_key, acc in accuracy.items():
+        sample = " (sample)" if acc.get("sampled") else ""
         if data_key.endswith("cpp/test"):
             value = acc["accuracy"]
             row("CPP test accuracy" + sample, f"> {100 * TARGETS['cpp_accuracy']:.2f} (g2pW); milestone > "
@@ -931,7 +934,8 @@ def check_targets(report: Dict[str, Any]) -> List[Dict[str, Any]]:
             theirs = _get(ok["torch"], "accuracy", data_key, "accuracy")
             if theirs is not None:
                 drop = 100 * (theirs - acc["accuracy"])
-                row(f"int8 vs PyTorch on {data_key}" + sample,
+                sample = " (sample)" if acc.get("sampled") else ""
+                row(f"{edge.get('label', 'edge')} vs PyTorch on {data_key}{sample}",
                     f"within {TARGETS['int8_drop_points']} points", drop,
                     abs(drop) <= TARGETS["int8_drop_points"] + 1e-9, f"{-drop:+.2f} points")
     cold = _get(edge, "cold_start", "total_s")
@@ -1016,9 +1020,10 @@ def render_markdown(report: Dict[str, Any]) -> str:
                  + "(each system in its own process). Size: "
                  + "; ".join(f"{s.get('label', n)}: {s['size']['what']}" for n, s in report["systems"].items()
                              if s.get("size")) + ".")
-    if settings["plan"].get("accuracy_sentences"):
-        lines.append(f"Accuracy: a fixed sample of {settings['plan']['accuracy_sentences']} sentences per file "
-                     f"(seed {settings['seed']}).")
+    lines.append("Accuracy: " + "; ".join(
+        f"{d['name']}: {d['scored_sentences']:,} of {d['sentences']:,} sentences"
+        + (f" (a fixed sample, seed {settings['seed']})" if d["scored_sentences"] < d["sentences"] else "")
+        for d in report.get("data", [])) + ", scored by the `eval` code path.")
     lines.append("")
 
     if skipped:
@@ -1124,7 +1129,7 @@ def render_png(report: Dict[str, Any], path: str) -> None:
                          label=system.get("label", name))
     left.set_xscale("log")
     left.set_xlabel("p50 latency per sentence, batch 1 (ms, log scale)")
-    sample = " (sample)" if report["settings"]["plan"].get("accuracy_sentences") else ""
+    sample = " (sample)" if any(_get_bool(ok[n], "accuracy", primary, "sampled") for n in names) else ""
     left.set_ylabel(f"accuracy on {primary}{sample} (%)")
     left.set_title("accuracy vs latency (up and left is better)", fontsize=10)
     left.grid(True, which="both", alpha=0.3)
