@@ -13,24 +13,45 @@ from typing import Dict, Iterable, List, Tuple
 from .readings import ReadingError, normalize
 
 
+def _convert(value: str) -> Tuple[str, ...]:
+    readings: List[str] = []
+    for marked in value.split(","):
+        try:
+            reading = normalize(marked)
+        except ReadingError:
+            continue
+        if reading not in readings:
+            readings.append(reading)
+    return tuple(readings)
+
+
 @lru_cache(maxsize=1)
 def pypinyin_readings() -> Dict[str, Tuple[str, ...]]:
     """char -> canonical readings in pypinyin's order (its first reading is its default)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
-    table: Dict[str, Tuple[str, ...]] = {}
-    for codepoint, value in pinyin_dict.items():
-        readings: List[str] = []
-        for marked in value.split(","):
-            try:
-                reading = normalize(marked)
-            except ReadingError:
-                continue
-            if reading not in readings:
-                readings.append(reading)
-        if readings:
-            table[chr(codepoint)] = tuple(readings)
-    return table
+    table = {chr(cp): _convert(value) for cp, value in pinyin_dict.items()}
+    return {c: r for c, r in table.items() if r}
+
+
+class LazyReadings(dict):
+    """pypinyin's readings converted one character at a time, on first use.
+
+    For the runtime, which only looks characters up: start-up stays fast. Iterating it sees only
+    the characters looked up so far, so code that needs the whole table uses :func:`pypinyin_readings`.
+    """
+
+    def __missing__(self, char: str) -> Tuple[str, ...]:
+        from pypinyin.pinyin_dict import pinyin_dict
+
+        value = pinyin_dict.get(ord(char)) if len(char) == 1 else None
+        readings = _convert(value) if value else ()
+        self[char] = readings
+        return readings
+
+    def get(self, char: str, default=None):
+        readings = self[char]
+        return readings if readings else default
 
 
 @dataclass
@@ -42,6 +63,11 @@ class CandidateTable:
     @classmethod
     def from_pypinyin(cls) -> "CandidateTable":
         return cls(dict(pypinyin_readings()))
+
+    @classmethod
+    def lazy_pypinyin(cls) -> "CandidateTable":
+        """pypinyin's table converted on demand: for lookups only (get, is_polyphone)."""
+        return cls(LazyReadings())
 
     def get(self, char: str) -> Tuple[str, ...]:
         return self.readings.get(char, ())

@@ -94,3 +94,14 @@ def test_matches_hf_bert_tokenizer(tmp_path):
     for text in texts + lines:
         assert ours.encode(text, add_special_tokens=False).ids.tolist() == \
             hf(text, add_special_tokens=False)["input_ids"], repr(text)
+
+
+def test_vectorised_tables_match_the_per_character_rules():
+    from pinyin_edge.runtime import tokenizer as tk
+
+    kinds, lower = tk._bmp_tables()
+    wrong = [cp for cp in range(0x10000) if kinds[cp] != tk._char_kind(chr(cp))]
+    assert wrong == []
+    for cp in (ord("A"), ord("Z"), ord("Ä"), ord("行"), ord("I")):
+        expected = ord(tk._lower(chr(cp)))
+        assert lower[cp] == (expected if expected < 0x10000 else cp)

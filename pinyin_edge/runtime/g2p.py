@@ -203,8 +203,7 @@ class G2P:
                                    batch_size=batch_size)
         self.manifest = self.predictor.manifest
         self.model_path = self.predictor.path
-        self.table = CandidateTable.from_pypinyin()
-        self._single: Dict[str, str] = {c: r[0] for c, r in self.table.readings.items() if len(r) == 1}
+        self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()
         self._overrides = _Overrides({})
         if overrides is not None:
@@ -272,7 +271,7 @@ class G2P:
             else:
                 queries.append(None)
         predictions = self.predictor.predict(texts, queries)
-        single = self._single
+        table = self.table
         out = []
         for text, user, pred in zip(texts, users, predictions):
             decisions: List[Tuple[Optional[str], Ranked, str]] = []
@@ -284,10 +283,10 @@ class G2P:
                 elif offset in pred:
                     cands = pred[offset]
                     decisions.append((cands[0][0], cands if ranked else (), "model"))
-                elif char in single:
-                    reading = single[char]
+                elif len(table.get(char)) == 1:
+                    reading = table.get(char)[0]
                     decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
-                elif is_han(char) and self.table.is_polyphone(char):
+                elif is_han(char) and table.is_polyphone(char):
                     decisions.append((None, (), "dictionary"))
                     fallback.append(offset)
                 else:

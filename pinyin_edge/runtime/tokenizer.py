@@ -86,10 +86,31 @@ def _lower(char: str) -> str:
 
 @lru_cache(maxsize=1)
 def _bmp_tables():
-    """(kind uint8 [65536], lower-case code point int32 [65536]) for the Basic Multilingual Plane."""
-    kinds = np.fromiter((_char_kind(chr(cp)) for cp in range(_BMP)), dtype=np.uint8, count=_BMP)
-    lower = np.fromiter((ord(_lower(chr(cp))) for cp in range(_BMP)), dtype=np.int64, count=_BMP)
-    lower[lower >= _BMP] = np.arange(_BMP)[lower >= _BMP]  # never leave the table
+    """(kind uint8 [65536], lower-case code point int32 [65536]) for the Basic Multilingual Plane.
+
+    Built with numpy from each code point's Unicode category (the same rules as :func:`_char_kind`,
+    checked by the tests), so a G2P loads in milliseconds rather than classifying 65k characters."""
+    chars = [chr(cp) for cp in range(_BMP)]
+    category = np.array([unicodedata.category(c)[0] for c in chars])  # major class: L, P, C, ...
+    cps = np.arange(_BMP)
+    kinds = np.full(_BMP, WORD, dtype=np.uint8)
+    han = np.array([is_han(c) for c in chars[0x3000:0xFB00]])  # Han lives in this slice of the BMP
+    alone = np.zeros(_BMP, dtype=bool)
+    alone[0x3000:0xFB00] = han
+    alone |= ((0x4E00 <= cps) & (cps <= 0x9FFF)) | ((0x3400 <= cps) & (cps <= 0x4DBF))
+    alone |= (0xF900 <= cps) & (cps <= 0xFAFF)
+    ascii_punct = ((33 <= cps) & (cps <= 47)) | ((58 <= cps) & (cps <= 64)) | \
+        ((91 <= cps) & (cps <= 96)) | ((123 <= cps) & (cps <= 126))
+    alone |= ascii_punct | (category == "P")
+    kinds[alone] = ALONE
+    space = np.frombuffer(bytes(c.isspace() for c in chars), dtype=bool)
+    kinds[space] = SPACE
+    drop = category == "C"
+    drop[[0, 0xFFFD]] = True
+    kinds[drop] = DROP
+    kinds[[9, 10, 13]] = SPACE  # tab, newline, carriage return: spaces, although category Cc
+    lower = np.array([ord(_lower(c)) for c in chars], dtype=np.int64)
+    lower[lower >= _BMP] = cps[lower >= _BMP]  # never leave the table
     return kinds, lower
 
 
