@@ -10,6 +10,8 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
   run of such characters (BERT's WordPiece over a character vocabulary); missing -> ``[UNK]``;
   whitespace gets no token.
 * ``candidates``: polyphone -> its readings; a query's softmax runs over those labels only.
+* ``dictionary``: Han character -> its one reading, for characters that need no model (taken from
+  pypinyin's table at export time, so a runtime in any language needs no other dictionary).
 """
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ class Manifest:
     source: Dict[str, Any] = field(default_factory=dict)
     metrics: Dict[str, Any] = field(default_factory=dict)
     model_card: Dict[str, Any] = field(default_factory=dict)
+    dictionary: Dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)

@@ -175,3 +175,55 @@ def run_cli(*args, input: bytes = b"", env=None, timeout: float = 60):
         full_env.update(env)
     return subprocess.run([sys.executable, "-m", "pinyin_edge.cli", *args], input=input,
                           capture_output=True, env=full_env, timeout=timeout)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Training / export fixtures (tests/test_pretrain.py, test_finetune.py, test_export.py,
+# test_pipeline.py). Data and builders live in training_fixtures.py; these fixtures skip cleanly
+# when torch / transformers are not installed.
+
+def need_training():
+    """Skip unless the train extra is installed; pin torch to one thread (a loaded 2-core CI box)."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # as pinyin_edge.training does
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    torch.set_num_threads(1)
+    return torch
+
+
+@pytest.fixture(scope="session")
+def training_data(tmp_path_factory) -> dict:
+    """Labelled fixture files: full-sentence TSV and CPP-style X.sent/X.lb, train and dev."""
+    import training_fixtures as tf
+
+    root = tmp_path_factory.mktemp("training-data")
+    return {
+        "root": str(root),
+        "train_tsv": tf.write_tsv(str(root / "train.tsv"), tf.TRAIN_MARKED),
+        "dev_tsv": tf.write_tsv(str(root / "dev.tsv"), tf.DEV_MARKED),
+        "train_sent": tf.write_cpp(str(root / "train.sent"), tf.TRAIN_MARKED),
+        "dev_sent": tf.write_cpp(str(root / "dev.sent"), tf.DEV_MARKED),
+        "corpus": tf.write_corpus(str(root / "corpus.txt")),
+    }
+
+
+@pytest.fixture(scope="session")
+def base_model(tmp_path_factory) -> str:
+    """A local, randomly initialised 2-layer BERT (32 wide) + char-vocab tokenizer: a stand-in hub model."""
+    need_training()
+    import training_fixtures as tf
+
+    return tf.make_base_model(str(tmp_path_factory.mktemp("base-model") / "bert"))
+
+
+@pytest.fixture(scope="session")
+def trained_checkpoint(tmp_path_factory, base_model, training_data) -> str:
+    """``pinyin-edge train`` output (best/, last/, log.jsonl) after 40 steps. Read-only: copy to tamper."""
+    need_training()
+    import training_fixtures as tf
+    from pinyin_edge.training.finetune import finetune
+
+    out = str(tmp_path_factory.mktemp("finetuned") / "run")
+    finetune(tf.finetune_config(base_model, training_data, out), log=tf.quiet)
+    return out

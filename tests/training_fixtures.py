@@ -178,5 +178,18 @@ def read_jsonl(path: str) -> List[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def read_json(path: str):
+    import json
+
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def write_file(path: str, data) -> None:
+    """Write bytes or text to ``path``."""
+    with open(path, "wb") as handle:
+        handle.write(data if isinstance(data, bytes) else data.encode("utf-8"))
+
+
 def quiet(*_args, **_kwargs) -> None:
     """A ``log=`` callback that drops messages."""

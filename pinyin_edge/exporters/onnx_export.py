@@ -81,9 +81,17 @@ def quantize_int8(src: str, dst: str, per_channel: bool) -> None:
                                     "DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
+def single_readings(candidates: dict) -> dict:
+    """Every Han character with one reading in pypinyin's table (and not decided by the model)."""
+    from ..candidates import pypinyin_readings
+
+    return {c: r[0] for c, r in pypinyin_readings().items() if len(r) == 1 and c not in candidates}
+
+
 def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
     vocab = [tok for tok, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
     return Manifest(
+        dictionary=single_readings(meta["candidates"]),
         vocab=vocab, labels=list(meta["labels"]), candidates=dict(meta["candidates"]),
         max_length=int(meta["max_length"]),
         quantization={"mode": settings.quantize, "method": "onnxruntime.quantization.quantize_dynamic"

@@ -22,6 +22,7 @@ class ParityThresholds:
     min_fp32_agreement: float = 0.999
     max_accuracy_drop: float = 0.002    # 0.2 points
     max_examples: int = 2000
+    max_recorded_drop: float = 0.005    # PyTorch now vs the dev accuracy recorded at training time
 
 
 @dataclass
@@ -100,6 +101,13 @@ def measure_parity(model, tokenizer, meta, fp32_path: str, shipped_path: str, da
     if report.fp32_agreement < thresholds.min_fp32_agreement:
         report.failures.append(f"fp32 ONNX agrees with PyTorch on {report.fp32_agreement:.2%} of predictions, "
                                f"needs {thresholds.min_fp32_agreement:.1%}")
+    recorded = (meta.get("metrics") or {}).get("dev_accuracy")
+    same_data = list(data) == list((meta.get("config") or {}).get("dev") or []) and \
+        report.queries == (meta.get("metrics") or {}).get("dev_total")
+    if recorded is not None and same_data and report.torch_accuracy < recorded - thresholds.max_recorded_drop:
+        report.failures.append(f"the checkpoint scores {report.torch_accuracy:.4f} on its dev data but "
+                               f"recorded {recorded:.4f} when it was trained: its files were changed or "
+                               f"mixed up; re-train or restore the checkpoint")
     drop = report.torch_accuracy - report.shipped_accuracy
     if drop > thresholds.max_accuracy_drop:
         report.failures.append(f"quantized accuracy {report.shipped_accuracy:.4f} is {drop * 100:.2f} points "

@@ -272,6 +272,7 @@ class G2P:
                 queries.append(None)
         predictions = self.predictor.predict(texts, queries)
         table = self.table
+        dictionary = self.manifest.dictionary  # one-reading characters, shipped in the bundle
         out = []
         for text, user, pred in zip(texts, users, predictions):
             decisions: List[Tuple[Optional[str], Ranked, str]] = []
@@ -283,10 +284,15 @@ class G2P:
                 elif offset in pred:
                     cands = pred[offset]
                     decisions.append((cands[0][0], cands if ranked else (), "model"))
-                elif len(table.get(char)) == 1:
+                elif char in dictionary:
+                    reading = dictionary[char]
+                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
+                elif not is_han(char):
+                    decisions.append((None, (), "none"))
+                elif len(table.get(char)) == 1:  # a bundle without a dictionary: pypinyin's table
                     reading = table.get(char)[0]
                     decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
-                elif is_han(char) and table.is_polyphone(char):
+                elif table.is_polyphone(char):
                     decisions.append((None, (), "dictionary"))
                     fallback.append(offset)
                 else:

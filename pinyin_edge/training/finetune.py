@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -167,12 +168,17 @@ def load_checkpoint(path: str, device: str = "cpu"):
     try:
         with open(os.path.join(path, CHECKPOINT_META), encoding="utf-8") as handle:
             meta = json.load(handle)
+        missing = [k for k in ("labels", "candidates", "max_length")
+                   if not isinstance(meta, dict) or k not in meta]
+        if missing:
+            raise ValueError(f"{CHECKPOINT_META} lacks {', '.join(missing)}")
         tokenizer = AutoTokenizer.from_pretrained(os.path.join(path, "encoder"))
         encoder = AutoModel.from_pretrained(os.path.join(path, "encoder"), add_pooling_layer=False)
         model = PolyphoneModel(encoder, num_labels=len(meta["labels"]))
         model.head.load_state_dict(torch.load(os.path.join(path, "head.pt"), map_location="cpu",
                                               weights_only=True))
-    except (OSError, ValueError, KeyError, RuntimeError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError,
+            pickle.UnpicklingError) as exc:  # torch.load: EOFError (empty), UnpicklingError (garbage)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{path}: corrupt or incomplete checkpoint ({first})") from None
     model.to(resolve_device(device)).eval()
@@ -266,7 +272,8 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     weak_examples = [window(e, max_chars) for w in weak for e in w]
     dev_examples = [window(e, max_chars) for e in dev]
     per_epoch_weak = min(len(weak_examples), int(cfg.weak_ratio * len(gold_examples)))
-    steps_per_epoch = (len(gold_examples) + per_epoch_weak) // cfg.batch_size
+    # At least one (partial) batch per epoch, or a set smaller than one batch would train 0 steps.
+    steps_per_epoch = max(1, (len(gold_examples) + per_epoch_weak) // cfg.batch_size)
     total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
 
     head_params = list(model.head.parameters())

@@ -11,8 +11,6 @@ from typing import Dict, Optional
 import torch
 from torch import nn
 
-NEG_INF = -1e4  # large but fp16-safe: a non-candidate's probability underflows to exactly 0
-
 
 @dataclass(frozen=True)
 class EncoderPreset:
@@ -80,7 +78,10 @@ class PolyphoneModel(nn.Module):
         picked = hidden.reshape(-1, hidden.shape[-1]).index_select(0, query_index)
         logits = self.head(self.dropout(picked))
         if candidate_mask is not None:
-            logits = logits.masked_fill(~candidate_mask, NEG_INF)
+            # The dtype's lowest finite value (fp16/bf16-safe): below any candidate's logit however
+            # the head is biased, so a non-candidate's probability is exactly 0; a fixed constant
+            # such as -1e4 loses to candidates whose logits are lower still.
+            logits = logits.masked_fill(~candidate_mask, torch.finfo(logits.dtype).min)
         return logits
 
     def head_state(self) -> dict:

@@ -5,30 +5,15 @@ Han character takes pypinyin's sentence-level reading; non-Han characters come b
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 
 from ..readings import ReadingError, is_han, normalize
 from .common import autocast
-from .finetune import Encoder, load_checkpoint, CandidateTable
+from ..runtime.predictor import window_spans
+from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
-
-
-def windows(length: int, size: int, margin: int) -> Iterator[Tuple[int, int, int, int]]:
-    """(start, end, core_start, core_end): each position lies in exactly one core; context both sides."""
-    if length <= size:
-        yield 0, length, 0, length
-        return
-    core = size - 2 * margin
-    pos = 0
-    while pos < length:
-        core_end = min(length, pos + core)
-        start = max(0, pos - margin)
-        end = min(length, start + size)
-        start = max(0, end - size)
-        yield start, end, pos, core_end
-        pos = core_end
 
 
 def pypinyin_readings(text: str) -> List[str]:
@@ -62,12 +47,18 @@ class TorchPredictor:
         results = [pypinyin_readings(t) for t in texts]
         queries: List[Tuple[int, int, Example]] = []  # (text index, window start, window example)
         size = self.meta["max_length"] - 2
+        margin = min(32, size // 4)  # the runtime's windows (runtime.predictor), so both decide alike
         for i, text in enumerate(texts):
-            for start, end, core_start, core_end in windows(len(text), size, margin=16):
-                labels = tuple((o - start, self.candidates[text[o]][0]) for o in range(core_start, core_end)
-                               if text[o] in self.candidates)
+            offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+            token_of = align_chars(offsets, len(text))
+            for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
+                if start >= end:
+                    continue
+                first, last = offsets[start][0], offsets[end - 1][1]
+                labels = tuple((o - first, self.candidates[text[o]][0]) for o in range(first, last)
+                               if text[o] in self.candidates and core_start <= token_of[o] < core_end)
                 if labels:
-                    queries.append((i, start, Example(text[start:end], labels)))
+                    queries.append((i, first, Example(text[first:last], labels)))
         for b in range(0, len(queries), self.batch_size):
             chunk = queries[b:b + self.batch_size]
             batch = self.encode([q[2] for q in chunk])

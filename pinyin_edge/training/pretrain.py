@@ -172,7 +172,9 @@ def evaluate_mlm(model, held: np.ndarray, tokenizer, cfg: PretrainConfig, device
             loss, acc, n = mlm_step(model, batch, tokenizer, cfg.mask_rate, gen, device)
             losses.append(float(loss) * n); accs.append(float(acc) * n); weights.append(n)
     model.train()
-    total = max(1, sum(weights))
+    total = sum(weights)
+    if not total:  # no held-out sequence (a corpus too small for one): no figure, rather than a perfect 0
+        return {"mlm_loss": float("nan"), "mlm_accuracy": float("nan")}
     return {"mlm_loss": sum(losses) / total, "mlm_accuracy": sum(accs) / total}
 
 

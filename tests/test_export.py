@@ -1,0 +1,246 @@
+"""Export: a checkpoint trained in the test becomes a bundle that onnxruntime loads and that decides
+exactly as PyTorch does; int8 is smaller; the manifest is complete; the parity gate refuses broken
+graphs; corrupt checkpoints give one-line CLI errors."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import need_training
+
+torch = need_training()
+onnx = pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+import training_fixtures as tf  # noqa: E402
+from click.testing import CliRunner  # noqa: E402
+
+from pinyin_edge import G2P  # noqa: E402
+from pinyin_edge.bundle import MANIFEST, SCHEMA_VERSION, BundleError, load_bundle, sha256_file  # noqa: E402
+from pinyin_edge.cli import main  # noqa: E402
+from pinyin_edge.exporters import onnx_export  # noqa: E402
+from pinyin_edge.exporters.onnx_export import ExportSettings, export_bundle  # noqa: E402
+from pinyin_edge.exporters.validate import ParityError, ParityThresholds  # noqa: E402
+from pinyin_edge.runtime.session import create_session  # noqa: E402
+from pinyin_edge.training.predict import TorchPredictor  # noqa: E402
+
+TEXTS = tf.plain(tf.DEV_MARKED) + tf.plain(tf.TRAIN_MARKED) + [
+    "2024年AI行业发展很快，银行行长还了钱。",
+    "重新 了解 音乐 行业",
+    "他还没还书，大家都不快乐了。",
+]
+
+
+@pytest.fixture(scope="module")
+def bundles(trained_checkpoint, tmp_path_factory):
+    root = tmp_path_factory.mktemp("exported")
+    int8 = str(root / "int8")
+    fp32 = str(root / "fp32")
+    manifests = {
+        "int8": export_bundle(trained_checkpoint, int8, log=tf.quiet),
+        "fp32": export_bundle(trained_checkpoint, fp32, ExportSettings(quantize="none"), log=tf.quiet),
+    }
+    return {"int8": int8, "fp32": fp32, "manifests": manifests}
+
+
+@pytest.fixture(scope="module")
+def torch_readings(trained_checkpoint):
+    return TorchPredictor(trained_checkpoint).predict(TEXTS)
+
+
+@pytest.mark.parametrize("kind", ["int8", "fp32"])
+def test_bundle_runs_in_onnxruntime_and_matches_pytorch(bundles, torch_readings, kind):
+    manifest, graph = load_bundle(bundles[kind])
+    session = create_session(graph, threads=1, num_labels=len(manifest.labels))
+    assert [i.name for i in session.get_inputs()] == ["input_ids", "attention_mask", "query_index"]
+    g2p = G2P(model=bundles[kind])
+    got = g2p.pinyin_batch(TEXTS)
+    assert got == torch_readings
+    assert all(len(items) == len(text) for items, text in zip(got, TEXTS))
+    # The model, not a dictionary, decided the polyphones it was trained on.
+    notes = g2p.annotate("银行的行长来了")
+    assert [n.source for n in notes if n.char in "行长了"] == ["model"] * 4
+    items = g2p.pinyin("2024年AI行业")
+    assert items[:7] == ["2", "0", "2", "4", "nian2", "A", "I"] and items[7] in ("hang2", "xing2")
+
+
+def test_long_texts_match_pytorch(bundles, trained_checkpoint):
+    sentences = tf.plain(tf.TRAIN_MARKED)
+    texts = ["".join(sentences[i:i + 9]) for i in range(0, len(sentences) - 8, 3)]  # 50-80 characters
+    assert min(len(t) for t in texts) > 32
+    assert G2P(model=bundles["fp32"]).pinyin_batch(texts) == TorchPredictor(trained_checkpoint).predict(texts)
+
+
+def test_int8_graph_is_smaller_than_fp32(bundles):
+    int8 = os.path.getsize(os.path.join(bundles["int8"], "model.onnx"))
+    fp32 = os.path.getsize(os.path.join(bundles["fp32"], "model.onnx"))
+    assert int8 < 0.8 * fp32
+    sizes = bundles["manifests"]["int8"].metrics["size_bytes"]
+    assert sizes["graph"] == int8 and sizes["fp32"] > int8
+
+
+def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
+    ckpt_meta = tf.read_json(os.path.join(trained_checkpoint, "best", "polyphone.json"))
+    for kind, mode in (("int8", "int8"), ("fp32", "none")):
+        data = tf.read_json(os.path.join(bundles[kind], MANIFEST))
+        assert data["schema_version"] == SCHEMA_VERSION
+        assert data["graph_sha256"] == sha256_file(os.path.join(bundles[kind], data["graph_file"]))
+        assert data["quantization"]["mode"] == mode
+        if mode == "int8":
+            assert data["quantization"]["per_channel"] is True
+            assert data["quantization"]["weight_type"] == "QInt8"
+        assert data["labels"] == ckpt_meta["labels"] and data["candidates"] == ckpt_meta["candidates"]
+        assert data["max_length"] == 32
+        parity = data["metrics"]["parity"]
+        assert parity["queries"] == 14 and parity["failures"] == []
+        assert parity["fp32_agreement"] == 1.0 and parity["fp32_max_logit_diff"] < 1e-3
+        assert parity["torch_accuracy"] == pytest.approx(ckpt_meta["metrics"]["dev_accuracy"])
+        assert abs(parity["torch_accuracy"] - parity["shipped_accuracy"]) <= 0.002
+        assert data["metrics"]["dev"]["dev_accuracy"] == ckpt_meta["metrics"]["dev_accuracy"]
+        assert data["source"]["checkpoint"] == os.path.abspath(os.path.join(trained_checkpoint, "best"))
+        assert data["source"]["step"] == ckpt_meta["step"]
+        # The vocabulary is the tokenizer's, in id order.
+        from transformers import AutoTokenizer
+
+        vocab = AutoTokenizer.from_pretrained(os.path.join(trained_checkpoint, "best", "encoder")).get_vocab()
+        assert data["vocab"] == sorted(vocab, key=vocab.get)
+
+
+# ----------------------------------------------------------------------------------- the parity gate
+
+def negate_logits(path: str) -> None:
+    """Flip the sign of the final layer's weights and bias: every ranking turns upside down."""
+    model = onnx.load(path)
+    producer = next(n for n in model.graph.node if "logits" in n.output)
+    inits = {i.name: i for i in model.graph.initializer}
+    flipped = 0
+    for name in producer.input:
+        if name in inits:
+            array = onnx.numpy_helper.to_array(inits[name])
+            inits[name].CopyFrom(onnx.numpy_helper.from_array(-array, name))
+            flipped += 1
+    assert flipped, producer
+    onnx.save(model, path)
+
+
+@pytest.mark.parametrize("broken", ["fp32", "int8"])
+def test_gate_rejects_a_broken_graph(trained_checkpoint, tmp_path, monkeypatch, broken):
+    if broken == "fp32":
+        real = onnx_export.export_fp32
+
+        def export_fp32(model, path, opset=onnx_export.OPSET):
+            real(model, path, opset)
+            negate_logits(path)
+
+        monkeypatch.setattr(onnx_export, "export_fp32", export_fp32)
+        expected = "fp32 ONNX agrees with PyTorch on"
+    else:
+        real = onnx_export.quantize_int8
+
+        def quantize_int8(src, dst, per_channel):
+            work = str(tmp_path / "tampered.onnx")
+            shutil.copyfile(src, work)
+            negate_logits(work)
+            real(work, dst, per_channel)
+
+        monkeypatch.setattr(onnx_export, "quantize_int8", quantize_int8)
+        expected = "quantized accuracy"
+    out = str(tmp_path / "bundle")
+    with pytest.raises(ParityError) as info:
+        export_bundle(trained_checkpoint, out, log=tf.quiet)
+    message = str(info.value)
+    assert expected in message
+    if broken == "int8":
+        assert "below PyTorch's" in message and "fp32 ONNX agrees" not in message
+    assert f"{out}.rejected" in message
+    assert not os.path.exists(out)
+    with pytest.raises(BundleError):
+        load_bundle(out)
+    rejected = tf.read_json(os.path.join(out + ".rejected", MANIFEST))
+    assert rejected["metrics"]["parity"]["failures"]
+
+
+def test_gate_thresholds_that_cannot_be_met_fail_the_cli(trained_checkpoint, tmp_path):
+    out = str(tmp_path / "bundle")
+    result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", out, "--quantize", "none",
+                                       "--no-optimize", "--min-agreement", "1.01"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    lines = result.stderr.strip().splitlines()  # progress lines, then the error as the last line
+    assert "Traceback" not in result.stderr and [l for l in lines if l.startswith("error")] == lines[-1:]
+    assert lines[-1].startswith("error: fp32 ONNX agrees with PyTorch on 100.00% of predictions, needs 101.0%")
+    assert result.stdout == ""
+    assert not os.path.exists(out)
+    with pytest.raises(ParityError, match=r"points below PyTorch's"):
+        export_bundle(trained_checkpoint, out, ExportSettings(
+            quantize="none", optimize=False, thresholds=ParityThresholds(max_accuracy_drop=-0.01)),
+            log=tf.quiet)
+    assert not os.path.exists(out)
+
+
+def test_gate_fails_on_a_tampered_checkpoint(trained_checkpoint, tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    shutil.copytree(os.path.join(trained_checkpoint, "best"), ckpt)
+    head = torch.load(os.path.join(ckpt, "head.pt"), weights_only=True)
+    torch.save({k: -v for k, v in head.items()}, os.path.join(ckpt, "head.pt"))
+    with pytest.raises(ParityError):
+        export_bundle(ckpt, str(tmp_path / "bundle"), ExportSettings(quantize="none", optimize=False),
+                      log=tf.quiet)
+
+
+# ----------------------------------------------------------------------------------- corrupt checkpoints
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("error: ") and "Traceback" not in stderr
+    return lines[0]
+
+
+def _truncate(path):
+    with open(path, "rb") as handle:
+        data = handle.read()
+    tf.write_file(path, data[: len(data) // 2])
+
+
+CORRUPTIONS = {
+    "truncated head.pt": lambda d: _truncate(os.path.join(d, "head.pt")),
+    "garbage head.pt": lambda d: tf.write_file(os.path.join(d, "head.pt"), b"\x00garbage" * 50),
+    "garbage polyphone.json": lambda d: tf.write_file(os.path.join(d, "polyphone.json"), b"{\xff garbage"),
+    "polyphone.json not an object": lambda d: tf.write_file(os.path.join(d, "polyphone.json"), "[1, 2]"),
+    "polyphone.json without candidates": lambda d: tf.write_file(
+        os.path.join(d, "polyphone.json"), json.dumps({"labels": ["hang2"], "max_length": 32})),
+    "no encoder": lambda d: shutil.rmtree(os.path.join(d, "encoder")),
+    "no head.pt": lambda d: os.remove(os.path.join(d, "head.pt")),
+    "missing dir": lambda d: shutil.rmtree(d),
+    "empty dir": lambda d: [shutil.rmtree(d), os.makedirs(d)],
+}
+
+
+@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
+def test_corrupt_checkpoint_gives_one_line_cli_error(trained_checkpoint, tmp_path, corruption):
+    ckpt = str(tmp_path / "ckpt")
+    shutil.copytree(os.path.join(trained_checkpoint, "best"), ckpt)
+    CORRUPTIONS[corruption](ckpt)
+    out = str(tmp_path / "bundle")
+    result = CliRunner().invoke(main, ["export", ckpt, "--out", out])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    line = one_error_line(result.stderr)
+    assert ckpt in line
+    assert not os.path.exists(out) and not os.path.exists(out + ".rejected")
+
+
+def test_corrupt_checkpoint_in_a_real_process(trained_checkpoint, tmp_path):
+    ckpt = str(tmp_path / "ckpt")
+    shutil.copytree(os.path.join(trained_checkpoint, "best"), ckpt)
+    _truncate(os.path.join(ckpt, "head.pt"))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env.pop("PYTHONWARNINGS", None)
+    proc = subprocess.run([sys.executable, "-m", "pinyin_edge.cli", "export", ckpt, "--out", str(tmp_path / "b")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 1
+    line = one_error_line(proc.stderr)
+    assert "corrupt or incomplete checkpoint" in line and ckpt in line
+    assert proc.stdout == ""
