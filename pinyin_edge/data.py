@@ -59,11 +59,14 @@ class Dataset:
 def _open_lines(path: str) -> List[str]:
     try:
         with open(path, encoding="utf-8") as handle:
-            return handle.read().splitlines()
+            # Lines end at \n only: str.splitlines() would also split at \v, \f, U+2028... inside text.
+            text = handle.read()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    return lines[:-1] if lines and lines[-1] == "" else lines
 
 
 class _Collector:

@@ -180,3 +180,14 @@ def test_read_many_merges_and_counts_skips(tmp_path):
 def test_test_sentences(tmp_path):
     a = write_cpp(tmp_path, "t", [f"回到{M}了{M}星球", "bad"], ["le5", "le5"])
     assert labelled_sentences([a]) == ["回到了星球"]
+
+
+def test_lines_end_at_newline_only(tmp_path):
+    """A vertical tab or U+2028 inside a sentence is text, not a line break."""
+    from pinyin_edge.data import read_sentence_tsv
+
+    path = tmp_path / "odd.tsv"
+    path.write_text("银行\v行长\tyin2 hang2 hang2 zhang3\r\n重\u2028要\tzhong4 yao4\n", encoding="utf-8")
+    data = read_sentence_tsv(str(path))
+    assert [ex.text for ex in data] == ["银行\v行长", "重\u2028要"]
+    assert data.examples[0].labels == ((0, "yin2"), (1, "hang2"), (3, "hang2"), (4, "zhang3"))
