@@ -74,6 +74,8 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
 @click.option("--train-last-layers", type=int, help="Train only the encoder's last N layers (and the head).")
 @click.option("--weak-ratio", type=float, default=2.0, show_default=True, help="Weak sentences per gold sentence per epoch.")
 @click.option("--weak-weight", type=float, default=0.5, show_default=True, help="Loss weight of a weak label.")
+@click.option("--weak-cap", type=float, default=0.0, show_default=True,
+              help="If > 0, a character's weak labels weigh at most this x its gold labels (gold sets conventions).")
 @click.option("--max-length", type=int, default=128, show_default=True)
 @click.option("--eval-every", type=int, default=500, show_default=True)
 @click.option("--patience", type=int, default=6, show_default=True)
@@ -83,7 +85,7 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
 @click.option("--random-init", is_flag=True, help="Same architecture and tokenizer, random weights (a baseline).")
 @click.option("--resume", is_flag=True, help="Continue from OUT/last.")
 def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps, batch_size, lr,
-          encoder_lr_scale, freeze_encoder, train_last_layers, weak_ratio, weak_weight, max_length,
+          encoder_lr_scale, freeze_encoder, train_last_layers, weak_ratio, weak_weight, weak_cap, max_length,
           eval_every, patience, device, seed, skip_bad, random_init, resume):
     """Fine-tune a BERT-family encoder to choose each polyphone's reading."""
     try:
@@ -94,7 +96,8 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
                          weak=list(weak_paths), out=out, epochs=epochs, max_steps=max_steps,
                          batch_size=batch_size, lr=lr, encoder_lr_scale=encoder_lr_scale,
                          freeze_encoder=freeze_encoder, train_last_layers=train_last_layers,
-                         weak_ratio=weak_ratio, weak_weight=weak_weight, max_length=max_length,
+                         weak_ratio=weak_ratio, weak_weight=weak_weight, weak_cap=weak_cap,
+                         max_length=max_length,
                          eval_every=eval_every, patience=patience, device=device, seed=seed,
                          skip_bad=skip_bad, random_init=random_init)
     summary = guard(lambda: finetune(cfg, resume=resume, log=lambda m: click.echo(m, err=True)))

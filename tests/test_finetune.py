@@ -322,3 +322,26 @@ def test_encoder_query_positions_point_at_the_labelled_characters(make, tmp_path
         assert q // seq == b
         char = examples[b].text[examples[b].labels[k][0]]
         assert {labels[i] for i in row.nonzero().flatten().tolist()} == set(table.get(char))
+
+
+def test_mixed_loss_keeps_gold_and_weak_means_apart():
+    torch = pytest.importorskip("torch")
+    from pinyin_edge.training.finetune import mixed_loss
+
+    losses = torch.tensor([1.0, 3.0, 3.0, 3.0, 3.0])
+    weak = torch.tensor([False, True, True, True, True])
+    weight = torch.ones(5)
+    # one gold label is not drowned by four weak ones: 1 (gold mean) + 0.5 x 3 (weak mean)
+    assert mixed_loss(losses, weight, weak, 0.5).item() == pytest.approx(2.5)
+    assert mixed_loss(losses[:1], weight[:1], weak[:1], 0.5).item() == pytest.approx(1.0)
+
+
+def test_weak_char_scale_lets_gold_set_the_convention():
+    from pinyin_edge.data import Dataset, Example
+    from pinyin_edge.training.finetune import weak_char_scale
+
+    gold = Dataset([Example("慢慢地走", ((2, "de5"),))] * 2)
+    weak = [Dataset([Example("土地", ((1, "di4"),))] * 10 + [Example("银行", ((1, "hang2"),))] * 3)]
+    scale = weak_char_scale(gold, weak, cap=1.0, sampled_fraction=1.0)
+    assert scale == {"地": pytest.approx(0.2)}  # 10 weak 地 capped to the weight of 2 gold; 行 untouched
+    assert weak_char_scale(gold, weak, cap=0.0, sampled_fraction=1.0) is None

@@ -39,7 +39,8 @@ class FinetuneConfig:
     out: str
     weak: List[str] = field(default_factory=list)
     weak_ratio: float = 2.0          # weak sentences sampled per gold sentence, each epoch
-    weak_weight: float = 0.5         # loss weight of a weak label relative to a gold one
+    weak_weight: float = 0.5         # weight of the weak labels' mean loss; the gold mean weighs 1
+    weak_cap: float = 0.0            # >0: a character's weak labels weigh at most cap x its gold count
     epochs: int = 3
     max_steps: int = 0               # 0: epochs decide
     batch_size: int = 64
@@ -101,12 +102,14 @@ class Encoder:
             self._cand_cache[char] = row
         return row
 
-    def __call__(self, examples: Sequence[Example], weights: Optional[Sequence[float]] = None):
+    def __call__(self, examples: Sequence[Example], weak: Optional[Sequence[bool]] = None,
+                 char_scale: Optional[Dict[str, float]] = None):
+        """``weak``: which examples carry weak labels; ``char_scale``: char -> weight of its weak labels."""
         texts = [ex.text for ex in examples]
         enc = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
                              max_length=self.max_length, padding=True, return_tensors="pt")
         seq = enc["input_ids"].shape[1]
-        query, gold, rows, wts, origin = [], [], [], [], []
+        query, gold, rows, wts, origin, flags = [], [], [], [], [], []
         for b, ex in enumerate(examples):
             tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
             for k, (offset, reading) in enumerate(ex.labels):
@@ -117,7 +120,9 @@ class Encoder:
                 query.append(b * seq + token)
                 gold.append(self.label_id[reading])
                 rows.append(row)
-                wts.append(1.0 if weights is None else weights[b])
+                is_weak = bool(weak and weak[b])
+                wts.append(char_scale.get(ex.text[offset], 1.0) if is_weak and char_scale else 1.0)
+                flags.append(is_weak)
                 origin.append((b, k))
         if not query:
             return None
@@ -125,6 +130,7 @@ class Encoder:
             "input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
             "query_index": torch.tensor(query), "gold": torch.tensor(gold),
             "candidate_mask": torch.stack(rows), "weight": torch.tensor(wts),
+            "weak": torch.tensor(flags, dtype=torch.bool),
             "origin": origin,  # (example index, label index) of each query
         }
 
@@ -200,6 +206,38 @@ def build_label_space(gold, weak, min_count: int) -> Tuple[CandidateTable, List[
     return table, labels, {c: counts[c] for c in sorted(trained)}
 
 
+def mixed_loss(losses: torch.Tensor, weight: torch.Tensor, weak: torch.Tensor, weak_weight: float) -> torch.Tensor:
+    """Mean over gold labels + ``weak_weight`` x weighted mean over weak labels: a weak sentence
+    labels every polyphone, a gold one a single character, so a joint mean would drown the gold."""
+    gold = ~weak
+    loss = (losses * gold).sum() / gold.sum().clamp(min=1)
+    if weak.any():
+        w = weight * weak
+        loss = loss + weak_weight * (losses * w).sum() / w.sum().clamp(min=1e-6)
+    return loss
+
+
+def weak_char_scale(gold, weak, cap: float, sampled_fraction: float) -> Optional[Dict[str, float]]:
+    """Per character, the factor that keeps its weak labels (as sampled each epoch) at no more than
+    ``cap`` x its gold labels: where gold exists, gold sets the convention (CPP's 地 de5, 肖 xiao1);
+    weak labels still teach the characters gold never shows."""
+    if cap <= 0:
+        return None
+    gold_counts: Dict[str, int] = {}
+    for char, _ in gold.labelled_pairs():
+        gold_counts[char] = gold_counts.get(char, 0) + 1
+    weak_counts: Dict[str, int] = {}
+    for part in weak:
+        for char, _ in part.labelled_pairs():
+            weak_counts[char] = weak_counts.get(char, 0) + 1
+    scale = {}
+    for char, n_gold in gold_counts.items():
+        n_weak = weak_counts.get(char, 0) * sampled_fraction
+        if n_weak > cap * n_gold:
+            scale[char] = cap * n_gold / n_weak
+    return scale
+
+
 def evaluate(model, encoder: Encoder, examples: List[Example], batch_size: int, device) -> Dict[str, float]:
     model.eval()
     correct = total = 0
@@ -272,6 +310,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     weak_examples = [window(e, max_chars) for w in weak for e in w]
     dev_examples = [window(e, max_chars) for e in dev]
     per_epoch_weak = min(len(weak_examples), int(cfg.weak_ratio * len(gold_examples)))
+    weak_scale = weak_char_scale(gold, weak, cfg.weak_cap, per_epoch_weak / max(1, len(weak_examples)))
     # At least one (partial) batch per epoch, or a set smaller than one batch would train 0 steps.
     steps_per_epoch = max(1, (len(gold_examples) + per_epoch_weak) // cfg.batch_size)
     total_steps = cfg.max_steps or cfg.epochs * steps_per_epoch
@@ -310,7 +349,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
     def epoch_batches(epoch: int):
         rng = random.Random(cfg.seed * 1000 + epoch)
         weak_pick = rng.sample(range(len(weak_examples)), per_epoch_weak) if per_epoch_weak else []
-        items = [(e, 1.0) for e in gold_examples] + [(weak_examples[i], cfg.weak_weight) for i in weak_pick]
+        items = [(e, False) for e in gold_examples] + [(weak_examples[i], True) for i in weak_pick]
         rng.shuffle(items)
         items = items[: steps_per_epoch * cfg.batch_size]
         # Length bucketing: sort within pools of 50 batches so padding stays small, then shuffle batches.
@@ -330,7 +369,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
             if step >= total_steps:
                 break
             chunk = chunk[dist.rank::dist.world]  # each rank takes its share of the global batch
-            batch = encode([e for e, _ in chunk], [w for _, w in chunk])
+            batch = encode([e for e, _ in chunk], [w for _, w in chunk], weak_scale)
             step += 1
             if batch is None:  # keep every rank in step: a zero loss that touches all parameters
                 loss = sum(p.sum() * 0.0 for p in model.parameters() if p.requires_grad)
@@ -339,8 +378,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
                     logits = forward(batch["input_ids"].to(device), batch["attention_mask"].to(device),
                                      batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
                 losses = torch.nn.functional.cross_entropy(logits, batch["gold"].to(device), reduction="none")
-                weight = batch["weight"].to(device)
-                loss = (losses * weight).sum() / weight.sum()
+                loss = mixed_loss(losses, batch["weight"].to(device), batch["weak"].to(device), cfg.weak_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -67,6 +67,30 @@ def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
     return tuple(labels)
 
 
+def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
+    """Labels for every polyphone from pypinyin's sentence-level answer (phrases where it matches
+    one, its default reading elsewhere): pypinyin's distribution, not only its phrase readings."""
+    from pypinyin import Style, lazy_pinyin
+
+    readings = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
+    if len(readings) != len(text):
+        return ()
+    labels = []
+    for offset, (char, raw) in enumerate(zip(text, readings)):
+        if not table.is_polyphone(char):
+            continue
+        try:
+            reading = normalize(raw)
+        except ReadingError:
+            continue
+        if reading in table.get(char):
+            labels.append((offset, reading))
+    return tuple(labels)
+
+
+LABELLERS = {"phrase": weak_label, "sentence": sentence_label}
+
+
 def chunks(line: str, size: int) -> List[str]:
     """Split a long line at sentence punctuation into pieces of at most ``size`` characters."""
     if len(line) <= size:
@@ -83,16 +107,22 @@ def chunks(line: str, size: int) -> List[str]:
 
 
 def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, limit: Optional[int],
-              seed: int) -> List[Example]:
-    lines = list(iter_corpus(corpus))
-    if exclude:
-        lines = drop_test_lines(lines, test_sentences(exclude))
-    random.Random(seed).shuffle(lines)
+              seed: int, mode: str = "sentence", texts: Optional[str] = None) -> List[Example]:
+    """Weak-labelled sentences from the corpus (or, with ``texts``, from the sentences of an earlier
+    weak-label file, already filtered and chunked)."""
+    if texts:
+        lines = [ex.text for ex in read_labelled(texts)]
+    else:
+        lines = list(iter_corpus(corpus))
+        if exclude:
+            lines = drop_test_lines(lines, test_sentences(exclude))
+        random.Random(seed).shuffle(lines)
+    label = LABELLERS[mode]
     table = CandidateTable.from_pypinyin()
     out: List[Example] = []
     for n, line in enumerate(lines):
         for piece in chunks(line, max_chars):
-            labels = weak_label(piece, table)
+            labels = label(piece, table)
             if labels:
                 out.append(Example(piece, labels, "weak"))
         if limit and len(out) >= limit:
@@ -110,8 +140,21 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--weak-limit", type=int, default=400000, help="max weak-labelled sentences")
     parser.add_argument("--max-chars", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--weak-mode", choices=sorted(LABELLERS), default="sentence",
+                        help="sentence: every polyphone as pypinyin reads the sentence; phrase: only "
+                             "polyphones inside multi-character dictionary phrases")
+    parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
+    parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
     args = parser.parse_args(argv)
     poly = os.path.join(args.data, "polyphone")
+    tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
+    corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
+                    if f.endswith(".txt"))
+    weak_path = os.path.join(args.out, f"weak_{args.weak_mode}.tsv")
+    if args.weak_only:
+        weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts)
+        print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
+        return
     cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))
     random.Random(args.seed).shuffle(cpp_dev)
     holdout, cpp_train = cpp_dev[: args.holdout], cpp_dev[args.holdout:]
@@ -123,12 +166,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         gold.extend(part)
     print(f"gold train: {write_tsv(os.path.join(args.out, 'gold_train.tsv'), gold)} sentences")
     print(f"dev (CPP dev slice): {write_tsv(os.path.join(args.out, 'dev_cpp.tsv'), holdout)} sentences")
-    tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
-    corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
-                    if f.endswith(".txt"))
-    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed)
-    print(f"weak: {write_tsv(os.path.join(args.out, 'weak.tsv'), weak)} sentences, "
-          f"{sum(len(e.labels) for e in weak)} labels")
+    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts)
+    print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
 
 
 if __name__ == "__main__":
