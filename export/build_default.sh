@@ -15,16 +15,18 @@ P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
 
-[ -f "$OUT/data/weak.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data"
+[ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
+    --out "$OUT/data" --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
 pinyin-edge pretrain --corpus "$DATA/corpus" --exclude "${TESTS[@]}" --out "$OUT/pretrain" \
     --preset "$PRESET" --max-steps "$PRETRAIN_STEPS" --lr "$PRETRAIN_LR" --warmup-steps 150 \
     --save-every 100 --eval-every 200 --resume
 
 pinyin-edge train --base-model "$OUT/pretrain" --train "$OUT/data/gold_train.tsv" \
-    --weak "$OUT/data/weak.tsv" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
+    --weak "$OUT/data/weak_$WEAK_MODE.tsv" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
     --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
-    --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --eval-every "$EVAL_EVERY" --resume
+    --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --weak-cap "$WEAK_CAP" \
+    --eval-every "$EVAL_EVERY" --patience 4 --resume
 
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE"
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none

@@ -60,9 +60,13 @@ def test_bundle_runs_in_onnxruntime_and_matches_pytorch(bundles, torch_readings,
     got = g2p.pinyin_batch(TEXTS)
     assert got == torch_readings
     assert all(len(items) == len(text) for items, text in zip(got, TEXTS))
-    # The model, not a dictionary, decided the polyphones it was trained on.
-    notes = g2p.annotate("银行的行长来了")
+    # Without phrases, the model (not a dictionary) decides the polyphones it was trained on ...
+    notes = G2P(model=bundles[kind], phrases=False).annotate("银行的行长来了")
     assert [n.source for n in notes if n.char in "行长了"] == ["model"] * 4
+    # ... with them (the default), pypinyin's phrases 银行 and 行长 decide their polyphones.
+    notes = g2p.annotate("银行的行长来了")
+    assert [n.source for n in notes if n.char in "行长"] == ["dictionary"] * 3
+    assert [n.reading for n in notes if n.char in "行长"] == ["hang2", "hang2", "zhang3"]
     items = g2p.pinyin("2024年AI行业")
     assert items[:7] == ["2", "0", "2", "4", "nian2", "A", "I"] and items[7] in ("hang2", "xing2")
 

@@ -268,3 +268,15 @@ def test_model_can_be_the_graph_file(bundle):
     import os
 
     assert G2P(model=os.path.join(bundle, "model.onnx")).pinyin("行业") == ["hang2", "ye4"]
+
+
+def test_phrase_dictionary_decides_the_polyphones_it_covers(bundle):
+    from pinyin_edge import G2P
+
+    with_phrases, model_only = G2P(model=bundle), G2P(model=bundle, phrases=False)
+    # 行 in 行人 (a pypinyin phrase) reads xing2 from the phrase, whatever the model says
+    notes = with_phrases.annotate("行人")
+    assert (notes[0].reading, notes[0].source) == ("xing2", "dictionary")
+    assert model_only.annotate("行人")[0].source == "model"
+    # outside any phrase the model still decides
+    assert with_phrases.annotate("行a")[0].source == "model"

@@ -3,13 +3,15 @@
 Who decides each character, in order:
 
 1. **user**: an override (a phrase, longest match first, or a single character) always wins;
-2. **model**: a polyphone the bundle's model knows (in ``manifest.candidates`` with two or more
+2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
+   dictionary takes the phrase's reading (measured better than the model there, on CPP dev);
+3. **model**: a polyphone the bundle's model knows (in ``manifest.candidates`` with two or more
    readings and present in its vocabulary) is chosen by the model among its candidates;
-3. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
+4. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
    the model does not decide (absent from the manifest's candidates, or ``[UNK]`` in its vocabulary)
    takes pypinyin's sentence-level reading (its phrase dictionary, over the run of Han characters
    around it);
-4. **none**: any other character (Latin, digits, punctuation, spaces, emoji, a Han character
+5. **none**: any other character (Latin, digits, punctuation, spaces, emoji, a Han character
    pypinyin has no reading for) comes back unchanged.
 
 ``pinyin()`` returns exactly ``len(text)`` items. With ``heteronym=True`` each item is a *list*:
@@ -28,6 +30,7 @@ from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Un
 from ..bundle import BundleError, default_bundle_dir
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
+from .phrases import phrase_readings
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
 
@@ -192,7 +195,8 @@ class G2P:
     def __init__(self, model: Optional[Union[str, "os.PathLike[str]"]] = None, threads: int = 1,
                  providers: Optional[Sequence] = None,
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
-                 *, verify: bool = True, batch_size: int = 64):
+                 *, verify: bool = True, batch_size: int = 64, phrases: bool = True):
+        self.phrases = bool(phrases)  # pypinyin's phrase dictionary decides the polyphones it covers
         if model is None:
             model = default_bundle_dir()
             if not os.path.isdir(model):
@@ -263,24 +267,28 @@ class G2P:
         ``ranked=False`` leaves the candidates empty (the fast path for plain ``pinyin``)."""
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
+        phrases = [phrase_readings(t) if self.phrases else {} for t in texts]
         queries = []
-        for text, user in zip(texts, users):
-            if user:
+        for text, user, phrase in zip(texts, users, phrases):
+            if user or phrase:  # the model decides only what no override or phrase covers
                 offsets = self.predictor.decidable_offsets(text).tolist()
-                queries.append([o for o in offsets if o not in user])
+                queries.append([o for o in offsets if o not in user and o not in phrase])
             else:
                 queries.append(None)
         predictions = self.predictor.predict(texts, queries)
         table = self.table
         dictionary = self.manifest.dictionary  # one-reading characters, shipped in the bundle
         out = []
-        for text, user, pred in zip(texts, users, predictions):
+        for text, user, phrase, pred in zip(texts, users, phrases, predictions):
             decisions: List[Tuple[Optional[str], Ranked, str]] = []
             fallback: List[int] = []
             for offset, char in enumerate(text):
                 if user and offset in user:
                     reading = user[offset]
                     decisions.append((reading, ((reading, 1.0),) if ranked else (), "user"))
+                elif offset in phrase and table.is_polyphone(char):
+                    reading = phrase[offset]
+                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
                 elif offset in pred:
                     cands = pred[offset]
                     decisions.append((cands[0][0], cands if ranked else (), "model"))

@@ -1,7 +1,9 @@
 """The PyTorch original as a predictor: same decisions as the runtime, scored by the same eval code.
 
-Polyphones the checkpoint was trained on are chosen by the model among their candidates; every other
-Han character takes pypinyin's sentence-level reading; non-Han characters come back unchanged.
+Polyphones inside a pypinyin dictionary phrase take the phrase's reading; other polyphones the
+checkpoint was trained on are chosen by the model among their candidates; every other Han character
+takes pypinyin's sentence-level reading (which already holds the phrase readings); non-Han characters
+come back unchanged.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import torch
 
 from ..readings import ReadingError, is_han, normalize
 from .common import autocast
+from ..runtime.phrases import phrase_readings
 from ..runtime.predictor import window_spans
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
@@ -51,12 +54,14 @@ class TorchPredictor:
         for i, text in enumerate(texts):
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
+            phrase = phrase_readings(text)  # as the runtime: phrases decide what they cover
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:
                     continue
                 first, last = offsets[start][0], offsets[end - 1][1]
                 labels = tuple((o - first, self.candidates[text[o]][0]) for o in range(first, last)
-                               if text[o] in self.candidates and core_start <= token_of[o] < core_end)
+                               if text[o] in self.candidates and o not in phrase
+                               and core_start <= token_of[o] < core_end)
                 if labels:
                     queries.append((i, first, Example(text[first:last], labels)))
         for b in range(0, len(queries), self.batch_size):

@@ -2,11 +2,15 @@
 
 * ``split``: the labelled training files, minus a deterministic held-out slice of one of them
   (CPP dev) kept for model selection; written as full-sentence TSV (``-`` = unlabelled).
-* ``weak``: weak labels over an unlabelled corpus from pypinyin's phrase dictionary: a polyphone
-  gets a label only where it stands inside a multi-character dictionary phrase (where pypinyin is
-  reliable); everything else stays unlabelled. Lines containing a test sentence are dropped.
+* ``weak``: weak labels over the unlabelled corpus, from pypinyin. ``--weak-mode sentence``
+  (default) labels every polyphone as pypinyin reads the whole sentence (its phrases where one
+  matches, its default reading elsewhere): pypinyin's own distribution. ``phrase`` labels only
+  polyphones inside a multi-character dictionary phrase; measured worse: with no single-character
+  words it never shows particle readings (地 de5, 都 dou1) and the model learnt their phrase readings.
+  Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
+    -> gold_train.tsv, dev_cpp.tsv, weak_sentence.tsv
 """
 from __future__ import annotations
 
@@ -40,31 +44,10 @@ def write_tsv(path: str, examples: Iterable[Example]) -> int:
 
 def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
     """Labels for polyphones inside multi-character pypinyin phrases (read-only use of its tables)."""
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.seg.mmseg import seg
+    from ..runtime.phrases import phrase_readings
 
-    labels = []
-    offset = 0
-    for word in seg.cut(text):
-        start = text.find(word, offset)
-        if start < 0:
-            break
-        offset = start + len(word)
-        if len(word) < 2 or word not in phrases_dict:
-            continue
-        readings = phrases_dict[word]
-        if len(readings) != len(word):
-            continue
-        for i, (char, options) in enumerate(zip(word, readings)):
-            if not table.is_polyphone(char) or len(options) != 1:
-                continue
-            try:
-                reading = normalize(options[0])
-            except ReadingError:
-                continue
-            if reading in table.get(char):
-                labels.append((start + i, reading))
-    return tuple(labels)
+    return tuple((offset, reading) for offset, reading in sorted(phrase_readings(text).items())
+                 if table.is_polyphone(text[offset]) and reading in table.get(text[offset]))
 
 
 def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
