@@ -345,3 +345,15 @@ def test_weak_char_scale_lets_gold_set_the_convention():
     scale = weak_char_scale(gold, weak, cap=1.0, sampled_fraction=1.0)
     assert scale == {"地": pytest.approx(0.2)}  # 10 weak 地 capped to the weight of 2 gold; 行 untouched
     assert weak_char_scale(gold, weak, cap=0.0, sampled_fraction=1.0) is None
+
+
+def test_checkpoint_without_encoder_folder_is_a_clear_error(trained_checkpoint, tmp_path):
+    import shutil
+
+    from pinyin_edge.training.finetune import CheckpointError, load_checkpoint
+
+    broken = tmp_path / "ckpt"
+    shutil.copytree(os.path.join(trained_checkpoint, "best"), broken)
+    shutil.rmtree(broken / "encoder")
+    with pytest.raises(CheckpointError, match="no encoder/ folder"):
+        load_checkpoint(str(broken))

@@ -127,6 +127,7 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
         log(f"exported in {time.time() - started:.1f}s: fp32 {os.path.getsize(fp32) / 1e6:.2f} MB, "
             f"{settings.quantize} {os.path.getsize(final) / 1e6:.2f} MB")
         manifest = manifest_for(meta, tokenizer, checkpoint, settings)
+        manifest.quantization["optimized"] = bool(fused)  # what happened, not what was asked
         dev_paths = validate or meta.get("config", {}).get("dev") or []
         report = measure_parity(model, tokenizer, meta, fp32, final, dev_paths, settings.thresholds, log=log)
         manifest.metrics["parity"] = report.to_json()

@@ -171,6 +171,8 @@ def load_checkpoint(path: str, device: str = "cpu"):
     from transformers import AutoModel, AutoTokenizer
 
     path = resolve_checkpoint(path)
+    if not os.path.isdir(os.path.join(path, "encoder")):
+        raise CheckpointError(f"{path}: corrupt or incomplete checkpoint (no encoder/ folder)")
     try:
         with open(os.path.join(path, CHECKPOINT_META), encoding="utf-8") as handle:
             meta = json.load(handle)

@@ -93,8 +93,10 @@ def prepare(cfg: PretrainConfig, log=print):
 
     if os.path.exists(meta_path):
         tokenizer = AutoTokenizer.from_pretrained(cfg.out)
+        with open(meta_path, encoding="utf-8") as handle:
+            meta = json.load(handle)
         return (tokenizer, np.load(os.path.join(cache, "train.npy")),
-                np.load(os.path.join(cache, "heldout.npy")), json.load(open(meta_path)))
+                np.load(os.path.join(cache, "heldout.npy")), meta)
     lines = list(iter_corpus(cfg.corpus))
     n_lines = len(lines)
     if cfg.exclude:
