@@ -30,7 +30,7 @@ from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Un
 from ..bundle import BundleError, default_bundle_dir
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
-from .phrases import phrase_readings
+from .phrases import phrase_readings, sentence_readings
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
 
@@ -313,35 +313,10 @@ class G2P:
     def _dictionary_fallback(self, text: str, offsets: List[int],
                              decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool) -> None:
         """pypinyin's sentence-level reading (phrase dictionary) for polyphones the model skips."""
-        from pypinyin import Style, lazy_pinyin
-
-        runs: Dict[int, Tuple[int, List[str]]] = {}
+        got = sentence_readings(text)
         for offset in offsets:
-            start = offset
-            while start > 0 and is_han(text[start - 1]):
-                start -= 1
-            if start not in runs:
-                end = offset + 1
-                while end < len(text) and is_han(text[end]):
-                    end += 1
-                piece = text[start:end]
-                got = lazy_pinyin(piece, style=Style.TONE3, neutral_tone_with_five=True,
-                                  errors=lambda chars: list(chars))
-                runs[start] = (start, got if len(got) == len(piece) else [])
-            _, got = runs[start]
             cands = self.table.get(text[offset])
-            reading = None
-            if got:
-                raw = got[offset - start]
-                if raw in cands:  # pypinyin's TONE3 + neutral 5 is already canonical: skip normalize
-                    reading = raw
-                else:
-                    try:
-                        reading = normalize(raw)
-                    except ReadingError:
-                        reading = None
-            if reading is None:
-                reading = cands[0]
+            reading = got[offset] if got[offset] in cands else cands[0]
             rest = tuple((r, 0.0) for r in cands if r != reading)
             decisions[offset] = (reading, ((reading, 1.0),) + rest if ranked else (), "dictionary")
 

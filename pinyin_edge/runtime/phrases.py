@@ -6,9 +6,9 @@ those characters (93.3% -> 95.5% overall), and the model then only decides what 
 """
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, List, Optional
 
-from ..readings import ReadingError, normalize
+from ..readings import ReadingError, is_han, normalize
 
 
 def phrase_readings(text: str) -> Dict[int, str]:
@@ -36,4 +36,35 @@ def phrase_readings(text: str) -> Dict[int, str]:
                 out[start + i] = normalize(options[0])
             except ReadingError:
                 continue
+    return out
+
+
+def sentence_readings(text: str) -> List[Optional[str]]:
+    """pypinyin's sentence-level answer, one canonical reading per character (None for a character
+    without one). pypinyin segments each run of Han characters with its phrase table; should its
+    whole-text output ever not align one item per character, each Han run is converted on its own,
+    and then each character."""
+    from pypinyin import Style, lazy_pinyin
+
+    def convert(piece: str) -> List[str]:
+        return lazy_pinyin(piece, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
+
+    raw = convert(text)
+    if len(raw) != len(text):
+        raw = []
+        start = 0
+        while start < len(text):
+            end = start + 1
+            while end < len(text) and is_han(text[end]) == is_han(text[start]):
+                end += 1
+            piece = text[start:end]
+            got = convert(piece) if is_han(text[start]) else list(piece)
+            raw.extend(got if len(got) == len(piece) else [convert(c)[0] for c in piece])
+            start = end
+    out: List[Optional[str]] = []
+    for char, item in zip(text, raw):
+        try:
+            out.append(normalize(item) if is_han(char) else None)
+        except ReadingError:
+            out.append(None)
     return out

@@ -11,28 +11,16 @@ from typing import List, Sequence, Tuple
 
 import torch
 
-from ..readings import ReadingError, is_han, normalize
 from .common import autocast
-from ..runtime.phrases import phrase_readings
+from ..runtime.phrases import phrase_readings, sentence_readings
 from ..runtime.predictor import window_spans
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
 
 
 def pypinyin_readings(text: str) -> List[str]:
-    from pypinyin import Style, lazy_pinyin
-
-    out = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
-    if len(out) != len(text):  # pypinyin merged something: fall back to one call per character
-        out = [lazy_pinyin(c, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))[0]
-               for c in text]
-    result = []
-    for char, reading in zip(text, out):
-        try:
-            result.append(normalize(reading) if is_han(char) else char)
-        except ReadingError:
-            result.append(char)
-    return result
+    """pypinyin's sentence-level readings; characters without one come back unchanged."""
+    return [r if r is not None else c for c, r in zip(text, sentence_readings(text))]
 
 
 class TorchPredictor:

@@ -22,7 +22,7 @@ from typing import Iterable, List, Optional, Sequence, Tuple
 
 from ..candidates import CandidateTable
 from ..data import UNLABELLED, Example, iter_corpus, read_labelled, test_sentences
-from ..readings import ReadingError, is_han, normalize
+from ..readings import is_han
 from .pretrain import drop_test_lines
 
 
@@ -53,22 +53,11 @@ def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
 def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
     """Labels for every polyphone from pypinyin's sentence-level answer (phrases where it matches
     one, its default reading elsewhere): pypinyin's distribution, not only its phrase readings."""
-    from pypinyin import Style, lazy_pinyin
+    from ..runtime.phrases import sentence_readings
 
-    readings = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
-    if len(readings) != len(text):
-        return ()
-    labels = []
-    for offset, (char, raw) in enumerate(zip(text, readings)):
-        if not table.is_polyphone(char):
-            continue
-        try:
-            reading = normalize(raw)
-        except ReadingError:
-            continue
-        if reading in table.get(char):
-            labels.append((offset, reading))
-    return tuple(labels)
+    return tuple((offset, reading) for offset, reading in enumerate(sentence_readings(text))
+                 if reading is not None and table.is_polyphone(text[offset])
+                 and reading in table.get(text[offset]))
 
 
 LABELLERS = {"phrase": weak_label, "sentence": sentence_label}
