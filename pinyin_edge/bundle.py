@@ -12,6 +12,8 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
 * ``candidates``: polyphone -> its readings; a query's softmax runs over those labels only.
 * ``dictionary``: Han character -> its one reading, for characters that need no model (taken from
   pypinyin's table at export time, so a runtime in any language needs no other dictionary).
+* ``phrases``: whether polyphones inside a pypinyin dictionary phrase take the phrase's reading
+  (the policy chosen for this model on dev); otherwise the model decides them too.
 """
 from __future__ import annotations
 
@@ -59,6 +61,9 @@ class Manifest:
     metrics: Dict[str, Any] = field(default_factory=dict)
     model_card: Dict[str, Any] = field(default_factory=dict)
     dictionary: Dict[str, str] = field(default_factory=dict)
+    # The decision policy measured best for this model on dev: does pypinyin's phrase dictionary
+    # decide the polyphones it covers (True), or does the model decide every polyphone it knows?
+    phrases: bool = True
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)

@@ -112,18 +112,21 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
 @click.option("--validate", "validate_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
               help="Labelled files for the parity gate (default: the checkpoint's dev data).")
 @click.option("--no-optimize", is_flag=True, help="Skip onnxruntime's transformer graph fusions.")
+@click.option("--phrases/--no-phrases", default=True, show_default=True,
+              help="The bundle's policy: pypinyin's dictionary phrases decide the polyphones they cover "
+                   "(--no-phrases: the model decides every polyphone it knows). Choose on dev data.")
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
-def export(checkpoint, out, quantize, validate_paths, no_optimize, min_agreement, max_drop):
+def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
         from .exporters.onnx_export import ExportSettings, export_bundle
         from .exporters.validate import ParityThresholds
     except ImportError as exc:
         need_extra("export", exc)
-    settings = ExportSettings(quantize=quantize, optimize=not no_optimize,
+    settings = ExportSettings(quantize=quantize, optimize=not no_optimize, phrases=phrases,
                               thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,

@@ -323,8 +323,8 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     calls = {}
 
     class FakePredictor:
-        def __init__(self, checkpoint, device="cuda"):
-            calls["init"] = (checkpoint, device)
+        def __init__(self, checkpoint, device="cuda", phrases=None):
+            calls["init"] = (checkpoint, device, phrases)
 
         def predict(self, texts):
             calls["texts"] = texts
@@ -335,7 +335,9 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pinyin_edge.training.predict", fake)
     system = make_system("torch", model=str(tmp_path))
     assert system.predict(("行", "银行")) == [["hang2"], ["hang2", "hang2"]]
-    assert calls == {"init": (str(tmp_path), "cpu"), "texts": ["行", "银行"]}
+    assert calls == {"init": (str(tmp_path), "cpu", True), "texts": ["行", "银行"]}
+    make_system("torch", model=str(tmp_path), phrases=False)
+    assert calls["init"] == (str(tmp_path), "cpu", False)
 
 
 def test_torch_system_without_torch(tmp_path, monkeypatch):
@@ -344,3 +346,10 @@ def test_torch_system_without_torch(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(SystemUnavailable, match=r"'train' extra \(torch is missing\)"):
         make_system("torch", model=str(tmp_path))
+
+
+def test_cli_phrase_policy_only_for_model_systems(tmp_path):
+    path = write_cpp(tmp_path, "test")
+    result = run_cli(path, "--system", "pypinyin", "--no-phrases")
+    assert result.exit_code != 0
+    assert "--phrases/--no-phrases is used by the edge and torch systems" in result.output

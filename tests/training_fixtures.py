@@ -160,6 +160,22 @@ def make_base_model(out_dir: str, layers: int = 2, hidden: int = 32, heads: int 
     return out_dir
 
 
+def make_bigru_model(out_dir: str, hidden: int = 32, embedding: int = 16, layers: int = 2, seed: int = 0) -> str:
+    """A randomly initialised character BiGRU (``pinyin-edge-bigru``) + the same char-vocab tokenizer."""
+    import torch
+
+    from pinyin_edge.training.bigru import BiGRUConfig, BiGRUModel
+    from pinyin_edge.training.vocab import build_vocab, save_tokenizer
+
+    vocab = build_vocab(all_text(), min_count=1)
+    tokenizer = save_tokenizer(vocab, out_dir)
+    torch.manual_seed(seed)
+    config = BiGRUConfig(vocab_size=len(tokenizer), embedding_size=embedding, hidden_size=hidden,
+                         num_hidden_layers=layers, pad_token_id=tokenizer.pad_token_id)
+    BiGRUModel(config).save_pretrained(out_dir)
+    return out_dir
+
+
 def finetune_config(base: str, data: Dict[str, str], out: str, **overrides):
     """A FinetuneConfig small enough to run in a second or two on a loaded 2-core CPU."""
     from pinyin_edge.training.finetune import FinetuneConfig

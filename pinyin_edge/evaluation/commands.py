@@ -31,7 +31,10 @@ MODEL_SYSTEMS = ("edge", "torch")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report on stderr and one JSON object on stdout (its last line).")
 @click.option("--skip-bad", is_flag=True, help="Skip malformed lines (counted) instead of stopping.")
-def eval_command(data, system_name, model, train, threads, batch_size, as_json, skip_bad):
+@click.option("--phrases/--no-phrases", default=None,
+              help="Do pypinyin's dictionary phrases decide the polyphones they cover (edge, torch)? "
+                   "[default: the bundle's policy; torch: --phrases]")
+def eval_command(data, system_name, model, train, threads, batch_size, as_json, skip_bad, phrases):
     """Score a system on labelled DATA: CPP-style X.sent (X.lb beside it), a cpp-subset TSV, or a
     full-sentence TSV "text<TAB>readings" (one reading per Han character)."""
     from ..candidates import CandidateTable
@@ -56,8 +59,11 @@ def eval_command(data, system_name, model, train, threads, batch_size, as_json, 
             raise UserError(f"{path}: no labelled characters to score")
         datasets.append((path, dataset))
 
+    if phrases is not None and system_name not in MODEL_SYSTEMS:
+        raise UserError(f"--phrases/--no-phrases is used by the {' and '.join(MODEL_SYSTEMS)} systems, "
+                        f"not {system_name}")
     system = guard(lambda: make_system(system_name, model=model, train=train, threads=threads,
-                                       skip_bad=skip_bad))
+                                       skip_bad=skip_bad, phrases=phrases))
     if getattr(system, "skipped", 0):
         click.echo(f"warning: --train: skipped {system.skipped} malformed line(s), first: {system.errors[0]}",
                    err=True)

@@ -159,14 +159,14 @@ class EdgeSystem:
 
     name = "edge"
 
-    def __init__(self, model: Optional[str] = None, threads: int = 1) -> None:
+    def __init__(self, model: Optional[str] = None, threads: int = 1, phrases: Optional[bool] = None) -> None:
         if model is not None and not os.path.exists(model):
             raise FileNotFoundError(f"{model}: no such model bundle")
         try:
             from ..runtime.g2p import G2P
         except ImportError as exc:
             raise SystemUnavailable(f"the edge runtime cannot be loaded: {exc}") from None
-        self.g2p = G2P(model=model, threads=threads)
+        self.g2p = G2P(model=model, threads=threads, phrases=phrases)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.g2p.pinyin_batch(list(texts), style="tone3")
@@ -177,7 +177,7 @@ class TorchSystem:
 
     name = "torch"
 
-    def __init__(self, model: Optional[str] = None) -> None:
+    def __init__(self, model: Optional[str] = None, phrases: bool = True) -> None:
         if model is None:
             raise ValueError("the torch system needs a checkpoint directory: give --model DIR")
         if not os.path.exists(model):
@@ -189,7 +189,7 @@ class TorchSystem:
                 raise SystemUnavailable(f"the torch system needs the 'train' extra ({exc.name} is missing): "
                                         "pip install 'pinyin-edge[train]'") from None
             raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
-        self.predictor = TorchPredictor(model, device="cpu")
+        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.predictor.predict(list(texts))
@@ -200,9 +200,10 @@ MODEL_SYSTEMS = ("edge", "torch")  # the systems that take --model
 
 
 def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (), threads: int = 1,
-                *, skip_bad: bool = False):
+                *, skip_bad: bool = False, phrases: Optional[bool] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
-    ``threads`` by edge; others ignore what they do not use."""
+    ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch;
+    others ignore what they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
     if name == "majority":
@@ -210,7 +211,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
     if name == "g2pm":
         return G2pMSystem()
     if name == "edge":
-        return EdgeSystem(model=model, threads=threads)
+        return EdgeSystem(model=model, threads=threads, phrases=phrases)
     if name == "torch":
-        return TorchSystem(model=model)
+        return TorchSystem(model=model, phrases=True if phrases is None else phrases)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

@@ -28,6 +28,7 @@ class ExportSettings:
     quantize: str = "int8"            # int8 | none
     per_channel: bool = True
     optimize: bool = True             # onnxruntime transformer fusions on the fp32 graph
+    phrases: bool = True              # the runtime policy: dictionary phrases decide what they cover
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
 
@@ -102,6 +103,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                 "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
                 "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev")},
         metrics={"dev": meta.get("metrics", {})},
+        phrases=settings.phrases,
     )
 
 
@@ -117,7 +119,9 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
         fp32, opt = os.path.join(work, "fp32.onnx"), os.path.join(work, "fp32.opt.onnx")
         started = time.time()
         export_fp32(model, fp32, settings.opset)
-        fused = settings.optimize and optimize_graph(fp32, opt, config.hidden_size, config.num_attention_heads)
+        # The transformer fusions apply to attention encoders only (a BiGRU has nothing to fuse).
+        heads = getattr(config, "num_attention_heads", None)
+        fused = bool(settings.optimize and heads and optimize_graph(fp32, opt, config.hidden_size, heads))
         final = opt if fused else fp32
         if settings.quantize == "int8":
             final = os.path.join(work, "int8.onnx")

@@ -195,8 +195,7 @@ class G2P:
     def __init__(self, model: Optional[Union[str, "os.PathLike[str]"]] = None, threads: int = 1,
                  providers: Optional[Sequence] = None,
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
-                 *, verify: bool = True, batch_size: int = 64, phrases: bool = True):
-        self.phrases = bool(phrases)  # pypinyin's phrase dictionary decides the polyphones it covers
+                 *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None):
         if model is None:
             model = default_bundle_dir()
             if not os.path.isdir(model):
@@ -206,6 +205,8 @@ class G2P:
         self.predictor = Predictor(model, threads=threads, providers=providers, verify=verify,
                                    batch_size=batch_size)
         self.manifest = self.predictor.manifest
+        # Does pypinyin's phrase dictionary decide the polyphones it covers? None: the bundle's policy.
+        self.phrases = bool(self.manifest.phrases if phrases is None else phrases)
         self.model_path = self.predictor.path
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()

@@ -26,6 +26,7 @@ import torch
 from ..candidates import CandidateTable
 from ..data import Example, read_many
 from .common import JsonlLog, Progress, atomic_dir, autocast, seed_everything, warmup_cosine, write_json
+from . import bigru  # noqa: F401  (registers the BiGRU encoder with the Auto classes)
 from .model import PolyphoneModel, resolve_device
 
 CHECKPOINT_META = "polyphone.json"

@@ -24,7 +24,8 @@ def pypinyin_readings(text: str) -> List[str]:
 
 
 class TorchPredictor:
-    def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64):
+    def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True):
+        self.phrases = phrases
         self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
         self.device = next(self.model.parameters()).device
         self.candidates = self.meta["candidates"]
@@ -33,6 +34,7 @@ class TorchPredictor:
         self.encode = Encoder(self.tokenizer, self.labels, table, self.meta["max_length"])
         self.batch_size = batch_size
         self.unk = self.tokenizer.unk_token_id
+        self.full_table = CandidateTable.lazy_pypinyin()
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         results = [pypinyin_readings(t) for t in texts]
@@ -42,7 +44,11 @@ class TorchPredictor:
         for i, text in enumerate(texts):
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
-            phrase = phrase_readings(text)  # as the runtime: phrases decide what they cover
+            phrase = phrase_readings(text) if self.phrases else {}  # as the runtime
+            for o, char in enumerate(text):  # as the runtime's fallback: a reading outside the candidates
+                cands = self.full_table.get(char)  # (pypinyin's neutral tone) -> the first candidate
+                if len(cands) > 1 and o not in phrase and results[i][o] not in cands:
+                    results[i][o] = cands[0]
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:
                     continue

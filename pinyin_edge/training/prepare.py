@@ -7,7 +7,8 @@
   matches, its default reading elsewhere): pypinyin's own distribution. ``phrase`` labels only
   polyphones inside a multi-character dictionary phrase; measured worse: with no single-character
   words it never shows particle readings (地 de5, 都 dou1) and the model learnt their phrase readings.
-  Lines containing a test sentence are dropped first.
+  ``g2pm`` labels every polyphone as g2pM reads the sentence (a teacher that learnt CPP's
+  conventions from CPP's training set). Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
     -> gold_train.tsv, dev_cpp.tsv, weak_sentence.tsv
@@ -60,7 +61,23 @@ def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], .
                  and reading in table.get(text[offset]))
 
 
-LABELLERS = {"phrase": weak_label, "sentence": sentence_label}
+class TeacherLabeller:
+    """Every polyphone as g2pM reads the sentence: a teacher trained on CPP's 79k training
+    sentences (which we do not have), so its labels carry CPP's conventions (CC-CEDICT readings).
+    Kept only where g2pM's reading is one of the character's candidates."""
+
+    def __init__(self):
+        from ..evaluation.systems import G2pMSystem
+
+        self.system = G2pMSystem()
+
+    def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
+        readings = self.system.predict_one(text)
+        return tuple((offset, reading) for offset, (char, reading) in enumerate(zip(text, readings))
+                     if reading is not None and table.is_polyphone(char) and reading in table.get(char))
+
+
+LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "g2pm": TeacherLabeller}
 
 
 def chunks(line: str, size: int) -> List[str]:
@@ -89,7 +106,7 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
         if exclude:
             lines = drop_test_lines(lines, test_sentences(exclude))
         random.Random(seed).shuffle(lines)
-    label = LABELLERS[mode]
+    label = LABELLERS[mode]()
     table = CandidateTable.from_pypinyin()
     out: List[Example] = []
     for n, line in enumerate(lines):
@@ -114,7 +131,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--weak-mode", choices=sorted(LABELLERS), default="sentence",
                         help="sentence: every polyphone as pypinyin reads the sentence; phrase: only "
-                             "polyphones inside multi-character dictionary phrases")
+                             "polyphones inside multi-character dictionary phrases; g2pm: every "
+                             "polyphone as g2pM (trained on CPP train) reads it")
     parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
     parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
     args = parser.parse_args(argv)
