@@ -9,8 +9,7 @@ Who decides each character, in order:
    readings and present in its vocabulary) is chosen by the model among its candidates;
 4. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
    the model does not decide (absent from the manifest's candidates, or ``[UNK]`` in its vocabulary)
-   takes pypinyin's sentence-level reading (its phrase dictionary, over the run of Han characters
-   around it);
+   takes its dictionary phrase's reading, else its first (pypinyin's default) reading;
 5. **none**: any other character (Latin, digits, punctuation, spaces, emoji, a Han character
    pypinyin has no reading for) comes back unchanged.
 
@@ -30,7 +29,7 @@ from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Un
 from ..bundle import BundleError, default_bundle_dir
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
-from .phrases import phrase_readings, sentence_readings
+from .phrases import fallback_reading, phrase_readings
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
 
@@ -307,17 +306,18 @@ class G2P:
                 else:
                     decisions.append((None, (), "none"))
             if fallback:
-                self._dictionary_fallback(text, fallback, decisions, ranked)
+                self._dictionary_fallback(text, fallback, decisions, ranked,
+                                          phrase if self.phrases else phrase_readings(text))
             out.append(decisions)
         return out
 
     def _dictionary_fallback(self, text: str, offsets: List[int],
-                             decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool) -> None:
-        """pypinyin's sentence-level reading (phrase dictionary) for polyphones the model skips."""
-        got = sentence_readings(text)
+                             decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool,
+                             phrase: Dict[int, str]) -> None:
+        """The dictionary's reading (phrase, else default) for polyphones the model skips."""
         for offset in offsets:
             cands = self.table.get(text[offset])
-            reading = got[offset] if got[offset] in cands else cands[0]
+            reading = fallback_reading(text[offset], offset, phrase, cands)
             rest = tuple((r, 0.0) for r in cands if r != reading)
             decisions[offset] = (reading, ((reading, 1.0),) + rest if ranked else (), "dictionary")
 

@@ -1,26 +1,35 @@
 """The PyTorch original as a predictor: same decisions as the runtime, scored by the same eval code.
 
-Polyphones inside a pypinyin dictionary phrase take the phrase's reading; other polyphones the
-checkpoint was trained on are chosen by the model among their candidates; every other Han character
-takes pypinyin's sentence-level reading (which already holds the phrase readings); non-Han characters
-come back unchanged.
+Polyphones inside a pypinyin dictionary phrase take the phrase's reading (unless ``phrases=False``);
+other polyphones the checkpoint was trained on are chosen by the model among their candidates; any
+other polyphone takes its phrase's reading or its default one (``fallback_reading``), a one-reading
+Han character its reading; other characters come back unchanged.
 """
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 
 from .common import autocast
-from ..runtime.phrases import phrase_readings, sentence_readings
+from ..runtime.phrases import fallback_reading, phrase_readings
 from ..runtime.predictor import window_spans
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
 
 
-def pypinyin_readings(text: str) -> List[str]:
-    """pypinyin's sentence-level readings; characters without one come back unchanged."""
-    return [r if r is not None else c for c, r in zip(text, sentence_readings(text))]
+def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str],
+                        table: CandidateTable) -> List[str]:
+    """Each character as the runtime reads it without the model: ``policy`` (the phrases that decide,
+    empty with phrases off) first, then :func:`fallback_reading` for polyphones, else the one reading."""
+    out = []
+    for offset, char in enumerate(text):
+        cands = table.get(char)
+        if len(cands) > 1:
+            out.append(policy[offset] if offset in policy else fallback_reading(char, offset, phrase, cands))
+        else:
+            out.append(cands[0] if cands else char)
+    return out
 
 
 class TorchPredictor:
@@ -37,18 +46,16 @@ class TorchPredictor:
         self.full_table = CandidateTable.lazy_pypinyin()
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
-        results = [pypinyin_readings(t) for t in texts]
+        results = []
         queries: List[Tuple[int, int, Example]] = []  # (text index, window start, window example)
         size = self.meta["max_length"] - 2
         margin = min(32, size // 4)  # the runtime's windows (runtime.predictor), so both decide alike
         for i, text in enumerate(texts):
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
-            phrase = phrase_readings(text) if self.phrases else {}  # as the runtime
-            for o, char in enumerate(text):  # as the runtime's fallback: a reading outside the candidates
-                cands = self.full_table.get(char)  # (pypinyin's neutral tone) -> the first candidate
-                if len(cands) > 1 and o not in phrase and results[i][o] not in cands:
-                    results[i][o] = cands[0]
+            found = phrase_readings(text)
+            phrase = found if self.phrases else {}  # as the runtime: phrases decide what they cover
+            results.append(dictionary_readings(text, phrase, found, self.full_table))
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:
                     continue
