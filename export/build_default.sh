@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Rebuild the shipped bundle (pinyin_edge/models/default) from ../shared/data, end to end:
-#   prepare data -> pretrain encoder (MLM, from zero) -> fine-tune -> export int8 + fp32 -> model card.
-# Every stage resumes: rerun the script after an interruption and it continues where it stopped.
+#   prepare data -> base encoder (LAC import, or MLM pretraining from zero) -> fine-tune
+#   -> export int8 + fp32 -> model card -> install.
+# Every stage resumes or is skipped when its output exists: rerun after an interruption.
 #
 #   bash export/build_default.sh [DATA_DIR]        (default ../shared/data)
 #
+# Needs: pip install torch==2.13.0 && pip install -e ".[train,export,bench]"
 # Outputs go to export/out/ (git-ignored); the last step copies the int8 bundle into the package.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,21 +17,28 @@ P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
 
-[ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
-    --out "$OUT/data" --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
+[ -f "$OUT/data/gold_train.tsv" ] && [ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || \
+    python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data" \
+        --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
-pinyin-edge pretrain --corpus "$DATA/corpus" --exclude "${TESTS[@]}" --out "$OUT/pretrain" \
-    --preset "$PRESET" --max-steps "$PRETRAIN_STEPS" --lr "$PRETRAIN_LR" --warmup-steps 150 \
-    --save-every 100 --eval-every 200 --resume
+case "$BASE" in
+  lac)
+    [ -f "$OUT/base/config.json" ] || python -m pinyin_edge.training.lac_import --out "$OUT/base" ;;
+  pretrain)
+    pinyin-edge pretrain --corpus "$DATA/corpus" --exclude "${TESTS[@]}" --out "$OUT/base" \
+        --preset "$PRESET" --max-steps "$PRETRAIN_STEPS" --lr "$PRETRAIN_LR" --warmup-steps 150 \
+        --save-every 100 --eval-every 200 --resume ;;
+  *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
+esac
 
-pinyin-edge train --base-model "$OUT/pretrain" --train "$OUT/data/gold_train.tsv" \
+pinyin-edge train --base-model "$OUT/base" --train "$OUT/data/gold_train.tsv" \
     --weak "$OUT/data/weak_$WEAK_MODE.tsv" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
     --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
     --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --weak-cap "$WEAK_CAP" \
     --eval-every "$EVAL_EVERY" --patience 4 --resume
 
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE"
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES
 
-python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" \
-    --pretrain "$OUT/pretrain" --finetune "$OUT/finetune" --install pinyin_edge/models/default
+python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
+    --base-dir "$OUT/base" --finetune "$OUT/finetune" --install pinyin_edge/models/default

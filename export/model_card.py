@@ -1,9 +1,12 @@
 """Measure a bundle on the public test sets, write its model card into the manifest, install it.
 
-    python export/model_card.py --bundle export/out/bundle-int8 --data ../shared/data \
-        --pretrain export/out/pretrain --finetune export/out/finetune --install pinyin_edge/models/default
+    python export/model_card.py --bundle export/out/bundle-int8 --data ../shared/data --base lac \
+        --base-dir export/out/base --finetune export/out/finetune --install pinyin_edge/models/default \
+        [--compare OTHER_BUNDLE ...]
 
 Test sets are measured here, once, after the model was chosen on CPP dev: nothing is tuned on them.
+``--compare`` puts other candidate bundles beside this one in the card: accuracy on the CPP dev
+selection slice (the data the choice was made on), bundle bytes and p50 latency per dev sentence.
 """
 from __future__ import annotations
 
@@ -57,6 +60,38 @@ def wall_seconds(log_path: str) -> float:
     return total + (times[-1] - start if times else 0.0)
 
 
+ARCHITECTURES = {
+    "lac": "Baidu LAC's character BiGRU (2 layers x 128 per direction, embeddings 128; trained on "
+           "segmentation/POS/NER, Apache-2.0, imported by pinyin_edge.training.lac_import) + "
+           "candidate-masked polyphone head, fine-tuned end to end",
+    "pretrain": "BERT encoder pretrained from zero (MLM on corpus/) + candidate-masked polyphone head",
+}
+
+
+def compare(bundle: str, dev: str) -> dict:
+    """Accuracy on the selection slice, bundle bytes, p50 ms per sentence (batch 1, one thread)."""
+    import statistics
+    import time
+
+    dataset = read_labelled(dev)
+    system = make_system("edge", model=bundle)
+    result = evaluate(system, dataset, [dev])
+    texts = [ex.text for ex in dataset][:300]
+    for text in texts[:20]:
+        system.g2p.pinyin(text)
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        system.g2p.pinyin(text)
+        times.append(time.perf_counter() - start)
+    manifest, graph = load_bundle(bundle)
+    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": manifest.source.get("base_model"),
+           "dev_slice_accuracy": round(result.accuracy, 4), "bytes": os.path.getsize(graph),
+           "p50_ms": round(statistics.median(times) * 1e3, 3)}
+    print(f"compare {row}", file=sys.stderr)
+    return row
+
+
 def cpu_name() -> str:
     try:
         for line in open("/proc/cpuinfo", encoding="utf-8"):
@@ -71,7 +106,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", required=True)
     parser.add_argument("--data", required=True)
-    parser.add_argument("--pretrain", help="pretraining output dir (for the card)")
+    parser.add_argument("--base", choices=sorted(ARCHITECTURES), required=True, help="what the encoder started from")
+    parser.add_argument("--base-dir", help="the base encoder's dir (pretraining output or LAC import)")
+    parser.add_argument("--compare", nargs="*", default=[], help="other candidate bundles for the card")
+    parser.add_argument("--dev", help="the selection slice for --compare (default: the bundle's dev data)")
     parser.add_argument("--finetune", help="fine-tuning output dir (for the card)")
     parser.add_argument("--install", help="copy the carded bundle here")
     args = parser.parse_args()
@@ -89,7 +127,7 @@ def main() -> None:
 
     card = {
         "name": "pinyin-edge default",
-        "architecture": "BERT encoder pretrained from zero (MLM) + candidate-masked polyphone head",
+        "architecture": ARCHITECTURES[args.base],
         "data": DATA_CARD,
         "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
         "bundle_bytes": os.path.getsize(graph),
@@ -98,8 +136,10 @@ def main() -> None:
         "top_confusions_cpp_test": results["cpp_test"]["edge"]["confusions"],
         "limits": LIMITS,
     }
-    for stage in ("pretrain", "finetune"):
-        path = getattr(args, stage)
+    dev = args.dev or (manifest.source.get("dev") or [None])[0]
+    if dev:
+        card["comparison_cpp_dev_slice"] = [compare(path, dev) for path in [args.bundle, *args.compare]]
+    for stage, path in (("base", args.base_dir), ("finetune", args.finetune)):
         if path:
             card[f"{stage}_wall_seconds"] = round(wall_seconds(os.path.join(path, "log.jsonl")))
             for name in ("pretrain_summary.json", "summary.json", "pretrain_config.json"):

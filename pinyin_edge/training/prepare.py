@@ -19,7 +19,7 @@ import argparse
 import os
 import random
 import sys
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..candidates import CandidateTable
 from ..data import UNLABELLED, Example, iter_corpus, read_labelled, test_sentences
@@ -95,10 +95,22 @@ def chunks(line: str, size: int) -> List[str]:
     return out
 
 
+def rare_chars(gold_paths: Sequence[str], below: int) -> set:
+    """Polyphones (pypinyin's table) that the gold files label fewer than ``below`` times."""
+    counts: Dict[str, int] = {}
+    for path in gold_paths:
+        for char, _ in read_labelled(path).labelled_pairs():
+            counts[char] = counts.get(char, 0) + 1
+    return {c for c in CandidateTable.from_pypinyin().polyphones() if counts.get(c, 0) < below}
+
+
 def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, limit: Optional[int],
-              seed: int, mode: str = "sentence", texts: Optional[str] = None) -> List[Example]:
+              seed: int, mode: str = "sentence", texts: Optional[str] = None,
+              focus: Optional[set] = None, per_char: int = 0) -> List[Example]:
     """Weak-labelled sentences from the corpus (or, with ``texts``, from the sentences of an earlier
-    weak-label file, already filtered and chunked)."""
+    weak-label file, already filtered and chunked). With ``focus``, only sentences holding a focus
+    character are labelled, only focus characters keep labels, and each focus character gets at most
+    ``per_char`` sentences: the teacher's knowledge where gold data is thin."""
     if texts:
         lines = [ex.text for ex in read_labelled(texts)]
     else:
@@ -109,9 +121,18 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
     label = LABELLERS[mode]()
     table = CandidateTable.from_pypinyin()
     out: List[Example] = []
+    taken: Dict[str, int] = {}
     for n, line in enumerate(lines):
         for piece in chunks(line, max_chars):
+            if focus is not None:
+                wanted = {c for c in piece if c in focus and (not per_char or taken.get(c, 0) < per_char)}
+                if not wanted:
+                    continue
             labels = label(piece, table)
+            if focus is not None:
+                labels = tuple((o, r) for o, r in labels if piece[o] in wanted)
+                for char in {piece[o] for o, _ in labels}:
+                    taken[char] = taken.get(char, 0) + 1
             if labels:
                 out.append(Example(piece, labels, "weak"))
         if limit and len(out) >= limit:
@@ -135,14 +156,22 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                              "polyphone as g2pM (trained on CPP train) reads it")
     parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
     parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
+    parser.add_argument("--focus-rare", type=int, default=0, metavar="N",
+                        help="label only polyphones that gold_train.tsv (in --out) labels fewer than N "
+                             "times, in sentences that hold one (written as weak_<mode>_rare.tsv)")
+    parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
     args = parser.parse_args(argv)
     poly = os.path.join(args.data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
     corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
                     if f.endswith(".txt"))
-    weak_path = os.path.join(args.out, f"weak_{args.weak_mode}.tsv")
+    weak_path = os.path.join(args.out, f"weak_{args.weak_mode}{'_rare' if args.focus_rare else ''}.tsv")
+    focus = rare_chars([os.path.join(args.out, "gold_train.tsv")], args.focus_rare) if args.focus_rare else None
+    if focus is not None and not args.weak_only:
+        parser.error("--focus-rare needs --weak-only (and gold_train.tsv from an earlier run in --out)")
     if args.weak_only:
-        weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts)
+        weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode,
+                         args.weak_texts, focus=focus, per_char=args.per_char)
         print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
         return
     cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))

@@ -1,0 +1,51 @@
+"""Data preparation: weak labellers and the focus on characters the gold data barely shows."""
+import pytest
+
+from pinyin_edge.candidates import CandidateTable
+from pinyin_edge.training.prepare import (TeacherLabeller, make_weak, rare_chars, sentence_label,
+                                          write_tsv)
+from pinyin_edge.data import Example, read_labelled
+
+
+@pytest.fixture(scope="module")
+def table():
+    return CandidateTable.from_pypinyin()
+
+
+def test_sentence_label_reads_polyphones_as_pypinyin_does(table):
+    labels = dict(sentence_label("银行行长", table))
+    assert labels[1] == "hang2" and labels[2] == "hang2" and labels[3] == "zhang3"
+    assert 0 not in labels  # 银 has one reading: not a weak label
+
+
+def test_focus_labels_only_focus_characters_and_caps_each(tmp_path, table):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("他在银行工作。\n我们去银行吧。\n这条路很长。\n", encoding="utf-8")
+    out = make_weak([str(corpus)], [], max_chars=120, limit=None, seed=0, mode="sentence",
+                    focus={"行"}, per_char=1)
+    assert len(out) == 1                                  # one sentence for 行, then its quota is spent
+    (offset, reading), = out[0].labels
+    assert out[0].text[offset] == "行" and reading == "hang2"
+    unfocused = make_weak([str(corpus)], [], max_chars=120, limit=None, seed=0, mode="sentence")
+    assert len(unfocused) == 3 and any(ex.text[o] == "长" for ex in unfocused for o, _ in ex.labels)
+
+
+def test_rare_chars_counts_gold_labels(tmp_path):
+    path = str(tmp_path / "gold.tsv")
+    write_tsv(path, [Example("银行", ((1, "hang2"),)), Example("行走", ((0, "xing2"),)),
+                     Example("长大", ((0, "zhang3"),))])
+    assert read_labelled(path).num_labels() == 3
+    rare = rare_chars([path], below=2)
+    assert "长" in rare and "行" not in rare and "重" in rare  # 重: never labelled
+
+
+def test_teacher_labels_are_candidates(table):
+    pytest.importorskip("g2pM")
+    labeller = TeacherLabeller()
+    text = "他还了银行的钱。"
+    labels = labeller(text, table)
+    assert labels and all(table.is_polyphone(text[o]) and r in table.get(text[o]) for o, r in labels)
+    # exactly g2pM's own reading, wherever that is one of the character's candidates
+    own = labeller.system.predict_one(text)
+    assert dict(labels) == {o: own[o] for o, c in enumerate(text)
+                            if table.is_polyphone(c) and own[o] in table.get(c)}
