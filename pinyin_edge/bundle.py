@@ -14,6 +14,7 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
   pypinyin's table at export time, so a runtime in any language needs no other dictionary).
 * ``phrases``: whether polyphones inside a pypinyin dictionary phrase take the phrase's reading
   (the policy chosen for this model on dev); otherwise the model decides them too.
+  ``phrase_exceptions``: characters the model decides even inside phrases (measured on training data).
 """
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ class Manifest:
     # The decision policy measured best for this model on dev: does pypinyin's phrase dictionary
     # decide the polyphones it covers (True), or does the model decide every polyphone it knows?
     phrases: bool = True
+    # Characters whose phrase readings the labelled data contradicts (pypinyin's 陂 pi2 where the data
+    # reads bei1): inside phrases too, the model decides them.
+    phrase_exceptions: List[str] = field(default_factory=list)
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)

@@ -115,18 +115,32 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
 @click.option("--phrases/--no-phrases", default=True, show_default=True,
               help="The bundle's policy: pypinyin's dictionary phrases decide the polyphones they cover "
                    "(--no-phrases: the model decides every polyphone it knows). Choose on dev data.")
+@click.option("--phrase-exceptions-from", "exceptions_from", cls=MultiValueOption,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Labelled training files: characters whose phrase readings they contradict often "
+                   "enough are decided by the model even inside phrases.")
+@click.option("--exception-min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Labels inside phrases a character needs to become an exception.")
+@click.option("--exception-min-disagreement", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of those labels the phrase must read otherwise.")
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
-def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, min_agreement, max_drop):
+def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exceptions_from, exception_min_count,
+           exception_min_disagreement, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
         from .exporters.onnx_export import ExportSettings, export_bundle
         from .exporters.validate import ParityThresholds
     except ImportError as exc:
         need_extra("export", exc)
+    if exceptions_from and not phrases:
+        raise UserError("--phrase-exceptions-from needs --phrases (with --no-phrases the model decides all)")
     settings = ExportSettings(quantize=quantize, optimize=not no_optimize, phrases=phrases,
+                              exceptions_from=tuple(exceptions_from or ()),
+                              exception_min_count=exception_min_count,
+                              exception_min_disagreement=exception_min_disagreement,
                               thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,

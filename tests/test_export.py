@@ -248,3 +248,20 @@ def test_corrupt_checkpoint_in_a_real_process(trained_checkpoint, tmp_path):
     line = one_error_line(proc.stderr)
     assert "corrupt or incomplete checkpoint" in line and ckpt in line
     assert proc.stdout == ""
+
+
+def test_export_records_the_phrase_policy_and_exceptions(trained_checkpoint, training_data, tmp_path):
+    out = str(tmp_path / "bundle")
+    result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", out, "--quantize", "none",
+                                       "--no-optimize", "--phrase-exceptions-from", training_data["train_tsv"],
+                                       "--exception-min-count", "1", "--exception-min-disagreement", "0"])
+    assert result.exit_code == 0, result.output
+    manifest, _ = load_bundle(out)
+    record = manifest.metrics["phrase_exceptions"]
+    assert manifest.phrases is True and record["min_count"] == 1 and record["min_disagreement"] == 0
+    # with no threshold, every decided polyphone labelled inside a phrase is an exception
+    assert manifest.phrase_exceptions and set(manifest.phrase_exceptions) <= set(manifest.candidates)
+    assert set(record["counts"]) == set(manifest.phrase_exceptions)
+    bad = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b2"), "--no-phrases",
+                                    "--phrase-exceptions-from", training_data["train_tsv"]])
+    assert bad.exit_code != 0 and "needs --phrases" in bad.output

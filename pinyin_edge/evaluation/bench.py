@@ -353,7 +353,7 @@ def _set_torch_threads(threads: int) -> None:
         pass
 
 
-def build_system(name: str, model: Optional[str], threads: int):
+def build_system(name: str, model: Optional[str], threads: int, policy_of: Optional[str] = None):
     """The evaluation system behind a bench name (``edge-fp32`` is the edge runtime on another bundle)."""
     from .systems import make_system
 
@@ -363,7 +363,7 @@ def build_system(name: str, model: Optional[str], threads: int):
         return system
     if name == "torch":
         _set_torch_threads(threads)
-        return make_system("torch", model=model)
+        return make_system("torch", model=model, policy_of=policy_of)  # decide as the edge bundle
     return make_system(name)
 
 
@@ -450,7 +450,7 @@ def worker_cold(spec: Dict[str, Any], name: str) -> Dict[str, Any]:
     try:
         importlib.import_module(ENGINE_MODULES[name])
         imported = time.perf_counter()
-        system = build_system(name, target.get("model"), spec["threads"])
+        system = build_system(name, target.get("model"), spec["threads"], target.get("policy_of"))
         loaded = time.perf_counter()
         single_call(system)(spec["first_text"])
         done = time.perf_counter()
@@ -466,7 +466,7 @@ def worker_measure(spec: Dict[str, Any], name: str) -> Dict[str, Any]:
     log = lambda message: print(f"[bench] {name}: {message}", file=sys.stderr, flush=True)  # noqa: E731
     target = spec["targets"][name]
     try:
-        system = build_system(name, target.get("model"), spec["threads"])
+        system = build_system(name, target.get("model"), spec["threads"], target.get("policy_of"))
     except Exception as exc:  # noqa: BLE001
         return _worker_error(exc)
     result: Dict[str, Any] = {"status": "ok", "loaded_rss_mb": _maxrss_mb(), "latency_samples_ms": {},
@@ -671,6 +671,8 @@ def resolve_targets(cfg: BenchConfig, log: Log) -> Dict[str, Dict[str, Any]]:
                 continue
             # A training output folder holds best/ (what the predictor loads) and last/ (with optimizer state).
             weights = os.path.join(path, "best") if os.path.isdir(os.path.join(path, "best")) else path
+            if edge_manifest is not None and targets.get("edge", {}).get("model"):
+                entry["policy_of"] = targets["edge"]["model"]  # the same phrase policy as the bundle
             entry.update(model=path, label="torch (PyTorch original)",
                          size={"bytes": dir_bytes(weights) if os.path.isdir(weights) else os.path.getsize(weights),
                                "what": "checkpoint folder (fp32 encoder + head + tokenizer)", "path": weights})
@@ -768,7 +770,8 @@ def run_bench(cfg: BenchConfig, plan: Optional[Plan] = None, log: Log = _default
                 "max_seconds": plan.max_seconds, "accuracy_sentences": plan.accuracy_sentences,
                 "data": [{"name": d["name"], "path": d["path"]} for d in data_entries],
                 "inputs": inputs, "first_text": inputs["sentence"]["timed"][0],
-                "targets": {n: {"model": t.get("model")} for n, t in targets.items()}}
+                "targets": {n: {"model": t.get("model"), "policy_of": t.get("policy_of")}
+                            for n, t in targets.items()}}
         spec_path = os.path.join(work, "spec.json")
         with open(spec_path, "w", encoding="utf-8") as handle:
             json.dump(spec, handle, ensure_ascii=False)

@@ -31,10 +31,12 @@ MODEL_SYSTEMS = ("edge", "torch")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report on stderr and one JSON object on stdout (its last line).")
 @click.option("--skip-bad", is_flag=True, help="Skip malformed lines (counted) instead of stopping.")
+@click.option("--policy-of", type=click.Path(exists=True, file_okay=False),
+              help="torch: decide as this bundle does (its phrase policy and phrase exceptions).")
 @click.option("--phrases/--no-phrases", default=None,
               help="Do pypinyin's dictionary phrases decide the polyphones they cover (edge, torch)? "
                    "[default: the bundle's policy; torch: --phrases]")
-def eval_command(data, system_name, model, train, threads, batch_size, as_json, skip_bad, phrases):
+def eval_command(data, system_name, model, train, threads, batch_size, as_json, skip_bad, policy_of, phrases):
     """Score a system on labelled DATA: CPP-style X.sent (X.lb beside it), a cpp-subset TSV, or a
     full-sentence TSV "text<TAB>readings" (one reading per Han character)."""
     from ..candidates import CandidateTable
@@ -62,8 +64,10 @@ def eval_command(data, system_name, model, train, threads, batch_size, as_json, 
     if phrases is not None and system_name not in MODEL_SYSTEMS:
         raise UserError(f"--phrases/--no-phrases is used by the {' and '.join(MODEL_SYSTEMS)} systems, "
                         f"not {system_name}")
+    if policy_of is not None and system_name != "torch":
+        raise UserError(f"--policy-of is used by the torch system, not {system_name}")
     system = guard(lambda: make_system(system_name, model=model, train=train, threads=threads,
-                                       skip_bad=skip_bad, phrases=phrases))
+                                       skip_bad=skip_bad, phrases=phrases, policy_of=policy_of))
     if getattr(system, "skipped", 0):
         click.echo(f"warning: --train: skipped {system.skipped} malformed line(s), first: {system.errors[0]}",
                    err=True)

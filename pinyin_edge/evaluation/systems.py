@@ -177,7 +177,8 @@ class TorchSystem:
 
     name = "torch"
 
-    def __init__(self, model: Optional[str] = None, phrases: bool = True) -> None:
+    def __init__(self, model: Optional[str] = None, phrases: bool = True,
+                 phrase_exceptions: Sequence[str] = ()) -> None:
         if model is None:
             raise ValueError("the torch system needs a checkpoint directory: give --model DIR")
         if not os.path.exists(model):
@@ -189,7 +190,7 @@ class TorchSystem:
                 raise SystemUnavailable(f"the torch system needs the 'train' extra ({exc.name} is missing): "
                                         "pip install 'pinyin-edge[train]'") from None
             raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
-        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases)
+        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.predictor.predict(list(texts))
@@ -200,10 +201,11 @@ MODEL_SYSTEMS = ("edge", "torch")  # the systems that take --model
 
 
 def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (), threads: int = 1,
-                *, skip_bad: bool = False, phrases: Optional[bool] = None):
+                *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
-    ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch;
-    others ignore what they do not use."""
+    ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
+    ``policy_of`` (a bundle whose phrase policy and exceptions to apply) by torch; others ignore what
+    they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
     if name == "majority":
@@ -213,5 +215,12 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
     if name == "edge":
         return EdgeSystem(model=model, threads=threads, phrases=phrases)
     if name == "torch":
-        return TorchSystem(model=model, phrases=True if phrases is None else phrases)
+        exceptions: Sequence[str] = ()
+        if policy_of is not None:
+            from ..bundle import load_bundle
+
+            manifest, _ = load_bundle(policy_of, verify=False)
+            phrases = manifest.phrases if phrases is None else phrases
+            exceptions = manifest.phrase_exceptions
+        return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

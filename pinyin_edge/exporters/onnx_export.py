@@ -12,7 +12,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import nn
@@ -29,6 +29,9 @@ class ExportSettings:
     per_channel: bool = True
     optimize: bool = True             # onnxruntime transformer fusions on the fp32 graph
     phrases: bool = True              # the runtime policy: dictionary phrases decide what they cover
+    exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase exceptions (policy.py)
+    exception_min_count: int = 5
+    exception_min_disagreement: float = 0.3
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
 
@@ -91,7 +94,7 @@ def single_readings(candidates: dict) -> dict:
 
 def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
     vocab = [tok for tok, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
-    return Manifest(
+    manifest = Manifest(
         dictionary=single_readings(meta["candidates"]),
         vocab=vocab, labels=list(meta["labels"]), candidates=dict(meta["candidates"]),
         max_length=int(meta["max_length"]),
@@ -105,6 +108,17 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
         metrics={"dev": meta.get("metrics", {})},
         phrases=settings.phrases,
     )
+    if settings.phrases and settings.exceptions_from:
+        from .policy import phrase_exceptions
+
+        chars, counts = phrase_exceptions(settings.exceptions_from, meta["candidates"],
+                                          settings.exception_min_count, settings.exception_min_disagreement)
+        manifest.phrase_exceptions = chars
+        manifest.metrics["phrase_exceptions"] = {
+            "from": [os.path.abspath(p) for p in settings.exceptions_from],
+            "min_count": settings.exception_min_count, "min_disagreement": settings.exception_min_disagreement,
+            "counts": counts}  # char -> [labels inside phrases, read otherwise]
+    return manifest
 
 
 def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSettings(),

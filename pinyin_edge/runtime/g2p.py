@@ -4,7 +4,8 @@ Who decides each character, in order:
 
 1. **user**: an override (a phrase, longest match first, or a single character) always wins;
 2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
-   dictionary takes the phrase's reading (measured better than the model there, on CPP dev);
+   dictionary takes the phrase's reading (measured better than the model there, on CPP dev), except
+   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts);
 3. **model**: a polyphone the bundle's model knows (in ``manifest.candidates`` with two or more
    readings and present in its vocabulary) is chosen by the model among its candidates;
 4. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
@@ -206,6 +207,7 @@ class G2P:
         self.manifest = self.predictor.manifest
         # Does pypinyin's phrase dictionary decide the polyphones it covers? None: the bundle's policy.
         self.phrases = bool(self.manifest.phrases if phrases is None else phrases)
+        self._exceptions = frozenset(self.manifest.phrase_exceptions)
         self.model_path = self.predictor.path
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()
@@ -267,7 +269,7 @@ class G2P:
         ``ranked=False`` leaves the candidates empty (the fast path for plain ``pinyin``)."""
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
-        phrases = [phrase_readings(t) if self.phrases else {} for t in texts]
+        phrases = [self._phrase_policy(t) for t in texts]
         queries = []
         for text, user, phrase in zip(texts, users, phrases):
             if user or phrase:  # the model decides only what no override or phrase covers
@@ -307,9 +309,19 @@ class G2P:
                     decisions.append((None, (), "none"))
             if fallback:
                 self._dictionary_fallback(text, fallback, decisions, ranked,
-                                          phrase if self.phrases else phrase_readings(text))
+                                          phrase if self.phrases and not self._exceptions
+                                          else phrase_readings(text))
             out.append(decisions)
         return out
+
+    def _phrase_policy(self, text: str) -> Dict[int, str]:
+        """The phrase readings that decide (none with phrases off; never the bundle's exceptions)."""
+        if not self.phrases:
+            return {}
+        found = phrase_readings(text)
+        if self._exceptions and found:
+            found = {o: r for o, r in found.items() if text[o] not in self._exceptions}
+        return found
 
     def _dictionary_fallback(self, text: str, offsets: List[int],
                              decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool,

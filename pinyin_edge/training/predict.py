@@ -33,8 +33,10 @@ def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str
 
 
 class TorchPredictor:
-    def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True):
+    def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True,
+                 phrase_exceptions: Sequence[str] = ()):
         self.phrases = phrases
+        self.exceptions = frozenset(phrase_exceptions)  # as a bundle's: the model decides them everywhere
         self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
         self.device = next(self.model.parameters()).device
         self.candidates = self.meta["candidates"]
@@ -54,7 +56,8 @@ class TorchPredictor:
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
             found = phrase_readings(text)
-            phrase = found if self.phrases else {}  # as the runtime: phrases decide what they cover
+            # as the runtime: phrases decide what they cover, but for the exceptions
+            phrase = {o: r for o, r in found.items() if text[o] not in self.exceptions} if self.phrases else {}
             results.append(dictionary_readings(text, phrase, found, self.full_table))
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:

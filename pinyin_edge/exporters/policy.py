@@ -1,0 +1,39 @@
+"""The runtime's decision policy, measured on labelled training data and recorded in the bundle.
+
+pypinyin's phrase dictionary decides the polyphones inside its phrases (``Manifest.phrases``), but
+for some characters its conventions are not the data's: it reads 陂 pi2 in phrases where CPP reads
+bei1, 倒 dao3 where the data reads dao4. :func:`phrase_exceptions` finds the characters whose phrase
+readings the labels contradict often enough; the runtime lets the model decide them everywhere.
+"""
+from __future__ import annotations
+
+from typing import Dict, Iterable, List, Sequence, Tuple
+
+
+def phrase_disagreement(paths: Sequence[str]) -> Dict[str, Tuple[int, int]]:
+    """char -> (labels inside a dictionary phrase, how many of them the phrase reads otherwise)."""
+    from ..data import read_many
+    from ..runtime.phrases import phrase_readings
+
+    counts: Dict[str, Tuple[int, int]] = {}
+    for example in read_many(list(paths)):
+        found = phrase_readings(example.text)
+        for offset, reading in example.labels:
+            if offset in found:
+                char = example.text[offset]
+                seen, wrong = counts.get(char, (0, 0))
+                counts[char] = (seen + 1, wrong + (found[offset] != reading))
+    return counts
+
+
+def phrase_exceptions(paths: Sequence[str], decided: Iterable[str], min_count: int = 5,
+                      min_disagreement: float = 0.3) -> Tuple[List[str], Dict[str, List[int]]]:
+    """(characters the model should decide inside phrases too, their [labels, contradicted] counts).
+
+    Only characters the model decides (``decided``) qualify; each needs ``min_count`` labels inside
+    phrases, of which at least ``min_disagreement`` read otherwise than the phrase."""
+    decided = set(decided)
+    counts = phrase_disagreement(paths)
+    chosen = sorted(c for c, (seen, wrong) in counts.items()
+                    if c in decided and seen >= min_count and wrong / seen >= min_disagreement)
+    return chosen, {c: list(counts[c]) for c in chosen}
