@@ -17,7 +17,7 @@ P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
 
-[ -f "$OUT/data/gold_train.tsv" ] && [ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || \
+[ -f "$OUT/data/gold_cpp.tsv" ] && [ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || \
     python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data" \
         --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
@@ -39,7 +39,10 @@ case "$BASE" in
   *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
 esac
 
-pinyin-edge train --base-model "$OUT/base" --train "$OUT/data/gold_train.tsv" \
+TRAIN=("$OUT/data/gold_train.tsv")
+for _ in $(seq 2 "$CPP_OVERSAMPLE"); do TRAIN+=("$OUT/data/gold_cpp.tsv"); done  # CPP's part again
+
+pinyin-edge train --base-model "$OUT/base" --train "${TRAIN[@]}" \
     --weak "${WEAK[@]}" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
     --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
     --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --weak-cap "$WEAK_CAP" \

@@ -11,7 +11,7 @@
   conventions from CPP's training set). Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
-    -> gold_train.tsv, dev_cpp.tsv, weak_sentence.tsv
+    -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
 """
 from __future__ import annotations
 
@@ -184,6 +184,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             print(f"skipped malformed line: {error}", file=sys.stderr)
         gold.extend(part)
     print(f"gold train: {write_tsv(os.path.join(args.out, 'gold_train.tsv'), gold)} sentences")
+    # CPP's part on its own too, so training can oversample it (pass it to --train again)
+    print(f"gold CPP part: {write_tsv(os.path.join(args.out, 'gold_cpp.tsv'), cpp_train)} sentences")
     print(f"dev (CPP dev slice): {write_tsv(os.path.join(args.out, 'dev_cpp.tsv'), holdout)} sentences")
     weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts)
     print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
