@@ -105,6 +105,11 @@ class Manifest:
                 raise BundleError(f"{where}: vocabulary lacks {token}")
         if self.max_length < 8:
             raise BundleError(f"{where}: max_length {self.max_length} is too small")
+        if not isinstance(self.phrases, bool):
+            raise BundleError(f"{where}: phrases must be true or false, not {self.phrases!r}")
+        if not isinstance(self.phrase_exceptions, list) or not all(
+                isinstance(c, str) and len(c) == 1 for c in self.phrase_exceptions):
+            raise BundleError(f"{where}: phrase_exceptions must be a list of single characters")
 
 
 def sha256_file(path: str) -> str:

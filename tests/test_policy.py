@@ -41,3 +41,22 @@ def test_runtime_lets_the_model_decide_the_exceptions_inside_phrases(bundle_copy
     notes = g2p.annotate("行人长大")
     assert notes[0].source == "model"                            # the exception: the model decides
     assert (notes[2].reading, notes[2].source) == ("zhang3", "dictionary")  # other phrases still decide
+
+
+def test_a_malformed_policy_is_a_clear_bundle_error(bundle_copy):
+    import pytest
+
+    from pinyin_edge import G2P
+    from pinyin_edge.bundle import BundleError
+
+    path = os.path.join(bundle_copy, "manifest.json")
+    with open(path, encoding="utf-8") as handle:
+        original = json.load(handle)
+    for key, value, message in (("phrase_exceptions", "不的", "list of single characters"),
+                                ("phrase_exceptions", [1], "list of single characters"),
+                                ("phrases", "yes", "phrases must be true or false")):
+        broken = dict(original, **{key: value})
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(broken, handle, ensure_ascii=False)
+        with pytest.raises(BundleError, match=message):
+            G2P(model=bundle_copy)

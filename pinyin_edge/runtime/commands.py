@@ -191,6 +191,7 @@ def bundle_summary(model: str) -> dict:
         "candidates": len(manifest.candidates),
         "polyphones": polyphones,
         "max_length": manifest.max_length,
+        "phrases": manifest.phrases, "phrase_exceptions": "".join(manifest.phrase_exceptions),
         "tokenizer": manifest.tokenizer.type,
         "quantization": manifest.quantization,
         "source": manifest.source,
@@ -242,6 +243,11 @@ def info(model, as_json):
         click.echo(f"labels: {summary['labels']}")
         click.echo(f"candidates: {summary['candidates']} characters ({summary['polyphones']} polyphones)")
         click.echo(f"max_length: {summary['max_length']} tokens")
+        policy = "dictionary phrases decide the polyphones they cover" if summary["phrases"] \
+            else "the model decides every polyphone it knows"
+        if summary["phrases"] and summary["phrase_exceptions"]:
+            policy += f", except {summary['phrase_exceptions']}"
+        click.echo(f"policy: {policy}")
         for key in ("quantization", "source", "metrics", "model_card"):
             _print_mapping(key.replace("_", " "), summary[key])
     if summary["graph_bytes"] is None:
