@@ -269,7 +269,8 @@ class G2P:
         ``ranked=False`` leaves the candidates empty (the fast path for plain ``pinyin``)."""
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
-        phrases = [self._phrase_policy(t) for t in texts]
+        found = [phrase_readings(t) if self.phrases else None for t in texts]  # None: not yet looked up
+        phrases = [self._deciding(t, f) for t, f in zip(texts, found)]
         queries = []
         for text, user, phrase in zip(texts, users, phrases):
             if user or phrase:  # the model decides only what no override or phrase covers
@@ -281,7 +282,7 @@ class G2P:
         table = self.table
         dictionary = self.manifest.dictionary  # one-reading characters, shipped in the bundle
         out = []
-        for text, user, phrase, pred in zip(texts, users, phrases, predictions):
+        for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
             decisions: List[Tuple[Optional[str], Ranked, str]] = []
             fallback: List[int] = []
             for offset, char in enumerate(text):
@@ -309,18 +310,16 @@ class G2P:
                     decisions.append((None, (), "none"))
             if fallback:
                 self._dictionary_fallback(text, fallback, decisions, ranked,
-                                          phrase if self.phrases and not self._exceptions
-                                          else phrase_readings(text))
+                                          phrase_readings(text) if text_found is None else text_found)
             out.append(decisions)
         return out
 
-    def _phrase_policy(self, text: str) -> Dict[int, str]:
-        """The phrase readings that decide (none with phrases off; never the bundle's exceptions)."""
-        if not self.phrases:
+    def _deciding(self, text: str, found: Optional[Dict[int, str]]) -> Dict[int, str]:
+        """Of a text's phrase readings, those that decide: none with phrases off, never the exceptions."""
+        if not found:
             return {}
-        found = phrase_readings(text)
-        if self._exceptions and found:
-            found = {o: r for o, r in found.items() if text[o] not in self._exceptions}
+        if self._exceptions:
+            return {o: r for o, r in found.items() if text[o] not in self._exceptions}
         return found
 
     def _dictionary_fallback(self, text: str, offsets: List[int],
