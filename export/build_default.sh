@@ -12,7 +12,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA=${1:-../shared/data}
 OUT=${OUT:-export/out}
-source export/recipe.env
+RECIPE=${RECIPE:-export/recipe.env}                 # another recipe: RECIPE=path bash export/build_default.sh
+INSTALL=${INSTALL:-pinyin_edge/models/default}      # where the carded int8 bundle goes
+source "$RECIPE"
 P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
@@ -55,4 +57,4 @@ pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZ
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
 
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$OUT/base" --finetune "$OUT/finetune" --install pinyin_edge/models/default
+    --base-dir "$OUT/base" --finetune "$OUT/finetune" --install "$INSTALL"
