@@ -30,7 +30,7 @@ from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Un
 from ..bundle import BundleError, default_bundle_dir
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
-from .phrases import fallback_reading, phrase_readings
+from .phrases import deciding_phrases, fallback_reading, phrase_readings
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
 
@@ -270,7 +270,7 @@ class G2P:
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
         found = [phrase_readings(t) if self.phrases else None for t in texts]  # None: not yet looked up
-        phrases = [self._deciding(t, f) for t, f in zip(texts, found)]
+        phrases = [deciding_phrases(t, f, self._exceptions) for t, f in zip(texts, found)]
         queries = []
         for text, user, phrase in zip(texts, users, phrases):
             if user or phrase:  # the model decides only what no override or phrase covers
@@ -314,21 +314,13 @@ class G2P:
             out.append(decisions)
         return out
 
-    def _deciding(self, text: str, found: Optional[Dict[int, str]]) -> Dict[int, str]:
-        """Of a text's phrase readings, those that decide: none with phrases off, never the exceptions."""
-        if not found:
-            return {}
-        if self._exceptions:
-            return {o: r for o, r in found.items() if text[o] not in self._exceptions}
-        return found
-
     def _dictionary_fallback(self, text: str, offsets: List[int],
                              decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool,
                              phrase: Dict[int, str]) -> None:
         """The dictionary's reading (phrase, else default) for polyphones the model skips."""
         for offset in offsets:
             cands = self.table.get(text[offset])
-            reading = fallback_reading(text[offset], offset, phrase, cands)
+            reading = fallback_reading(offset, phrase, cands)
             rest = tuple((r, 0.0) for r in cands if r != reading)
             decisions[offset] = (reading, ((reading, 1.0),) + rest if ranked else (), "dictionary")
 

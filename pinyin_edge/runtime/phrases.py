@@ -6,7 +6,7 @@ those characters (93.3% -> 95.5% overall), and the model then only decides what 
 """
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence
+from typing import AbstractSet, Dict, List, Optional, Sequence
 
 from ..readings import ReadingError, is_han, normalize
 
@@ -39,7 +39,17 @@ def phrase_readings(text: str) -> Dict[int, str]:
     return out
 
 
-def fallback_reading(char: str, offset: int, phrase: Dict[int, str], candidates: Sequence[str]) -> str:
+def deciding_phrases(text: str, found: Optional[Dict[int, str]], exceptions: AbstractSet[str]) -> Dict[int, str]:
+    """Of a text's phrase readings (``found``; None or empty with phrases off), those that decide:
+    never the bundle's ``exceptions``, which the model decides everywhere."""
+    if not found:
+        return {}
+    if exceptions:
+        return {o: r for o, r in found.items() if text[o] not in exceptions}
+    return found
+
+
+def fallback_reading(offset: int, phrase: Dict[int, str], candidates: Sequence[str]) -> str:
     """A polyphone no model decides: its phrase's reading inside a dictionary phrase, else the
     character's first (pypinyin's default) reading. ``phrase`` is :func:`phrase_readings` of the text.
     What pypinyin's sentence-level conversion gives, at a fraction of its cost."""

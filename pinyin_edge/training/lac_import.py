@@ -20,9 +20,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from ..readings import is_han
 from .bigru import BiGRUConfig, BiGRUModel
-from .vocab import SPECIALS, _is_punctuation, save_tokenizer
+from .vocab import SPECIALS, needs_piece, save_tokenizer
 
 CHECK_TEXT = "银行行长说，2024年AI行业的重庆人都长大了。"
 
@@ -89,7 +88,7 @@ def build_vocab(lac_vocab: Dict[str, int], q2b: Dict[str, str],
         rows.append(row(char) if row(char) is not None else oov)
     # WordPiece continuation pieces, as in vocab.py: 2024 and "ai" split one token per character.
     for char, start in list(zip(tokens[len(SPECIALS):], rows[len(SPECIALS):])):
-        if not is_han(char) and not _is_punctuation(char):
+        if needs_piece(char):
             tokens.append(f"##{char}")
             rows.append(start)
     return tokens, rows

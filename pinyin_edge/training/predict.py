@@ -12,7 +12,7 @@ from typing import Dict, List, Sequence, Tuple
 import torch
 
 from .common import autocast
-from ..runtime.phrases import fallback_reading, phrase_readings
+from ..runtime.phrases import deciding_phrases, fallback_reading, phrase_readings
 from ..runtime.predictor import window_spans
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
@@ -26,7 +26,7 @@ def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str
     for offset, char in enumerate(text):
         cands = table.get(char)
         if len(cands) > 1:
-            out.append(policy[offset] if offset in policy else fallback_reading(char, offset, phrase, cands))
+            out.append(policy[offset] if offset in policy else fallback_reading(offset, phrase, cands))
         else:
             out.append(cands[0] if cands else char)
     return out
@@ -56,8 +56,7 @@ class TorchPredictor:
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
             found = phrase_readings(text)
-            # as the runtime: phrases decide what they cover, but for the exceptions
-            phrase = {o: r for o, r in found.items() if text[o] not in self.exceptions} if self.phrases else {}
+            phrase = deciding_phrases(text, found if self.phrases else None, self.exceptions)  # as the runtime
             results.append(dictionary_readings(text, phrase, found, self.full_table))
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:

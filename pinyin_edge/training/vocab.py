@@ -23,6 +23,11 @@ def _is_punctuation(char: str) -> bool:
     return unicodedata.category(char).startswith("P")
 
 
+def needs_piece(char: str) -> bool:
+    """Does ``char`` need a ``##`` continuation entry (it can continue a WordPiece word)?"""
+    return not is_han(char) and not _is_punctuation(char)
+
+
 def build_vocab(lines: Iterable[str], min_count: int, keep_chars: Iterable[str] = (),
                 max_size: int = 0) -> List[str]:
     """Characters seen ``min_count`` times (or once, for ``keep_chars``), most frequent first."""
@@ -35,7 +40,7 @@ def build_vocab(lines: Iterable[str], min_count: int, keep_chars: Iterable[str] 
               and (n >= min_count or (c in keep and n >= 1))]
     if max_size:
         chosen = chosen[: max_size - len(SPECIALS)]
-    pieces = [f"##{c}" for c in chosen if not is_han(c) and not _is_punctuation(c)]
+    pieces = [f"##{c}" for c in chosen if needs_piece(c)]
     return SPECIALS + chosen + pieces
 
 
