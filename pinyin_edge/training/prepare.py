@@ -43,12 +43,17 @@ def write_tsv(path: str, examples: Iterable[Example]) -> int:
     return n
 
 
+def polyphone_labels(text: str, pairs, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
+    """The (offset, reading) pairs that make weak labels: a polyphone, read as one of its candidates."""
+    return tuple((offset, reading) for offset, reading in pairs
+                 if reading is not None and table.is_polyphone(text[offset]) and reading in table.get(text[offset]))
+
+
 def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
     """Labels for polyphones inside multi-character pypinyin phrases (read-only use of its tables)."""
     from ..runtime.phrases import phrase_readings
 
-    return tuple((offset, reading) for offset, reading in sorted(phrase_readings(text).items())
-                 if table.is_polyphone(text[offset]) and reading in table.get(text[offset]))
+    return polyphone_labels(text, sorted(phrase_readings(text).items()), table)
 
 
 def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
@@ -56,9 +61,7 @@ def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], .
     one, its default reading elsewhere): pypinyin's distribution, not only its phrase readings."""
     from ..runtime.phrases import sentence_readings
 
-    return tuple((offset, reading) for offset, reading in enumerate(sentence_readings(text))
-                 if reading is not None and table.is_polyphone(text[offset])
-                 and reading in table.get(text[offset]))
+    return polyphone_labels(text, enumerate(sentence_readings(text)), table)
 
 
 class TeacherLabeller:
@@ -72,9 +75,7 @@ class TeacherLabeller:
         self.system = G2pMSystem()
 
     def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
-        readings = self.system.predict_one(text)
-        return tuple((offset, reading) for offset, (char, reading) in enumerate(zip(text, readings))
-                     if reading is not None and table.is_polyphone(char) and reading in table.get(char))
+        return polyphone_labels(text, enumerate(self.system.predict_one(text)), table)
 
 
 LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "g2pm": TeacherLabeller}
