@@ -73,23 +73,19 @@ ARCHITECTURES = {
 def compare(bundle: str, dev: str) -> dict:
     """Accuracy on the selection slice, bundle bytes, p50 ms per sentence (batch 1, one thread)."""
     import statistics
-    import time
+
+    from pinyin_edge.evaluation.bench import time_calls
 
     dataset = read_labelled(dev)
     system = make_system("edge", model=bundle)
     result = evaluate(system, dataset, [dev])
     texts = [ex.text for ex in dataset][:300]
-    for text in texts[:20]:
-        system.g2p.pinyin(text)
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        system.g2p.pinyin(text)
-        times.append(time.perf_counter() - start)
-    manifest, graph = load_bundle(bundle)
-    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": manifest.source.get("base_model"),
-           "dev_slice_accuracy": round(result.accuracy, 4), "bytes": os.path.getsize(graph),
-           "p50_ms": round(statistics.median(times) * 1e3, 3)}
+    samples, _ = time_calls(system.g2p.pinyin, texts, texts[:20], max_seconds=60)
+    g2p = system.g2p
+    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": g2p.manifest.source.get("base_model"),
+           "dev_slice_accuracy": round(result.accuracy, 4),
+           "bytes": os.path.getsize(os.path.join(g2p.model_path, g2p.manifest.graph_file)),
+           "p50_ms": round(statistics.median(samples), 3)}
     print(f"compare {row}", file=sys.stderr)
     return row
 
