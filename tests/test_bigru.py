@@ -217,6 +217,29 @@ def test_bigru_exports_to_an_int8_bundle_that_passes_parity(bigru_bundle, bigru_
     assert data["source"]["checkpoint"] == os.path.abspath(os.path.join(bigru_checkpoint, "best"))
 
 
+@pytest.mark.parametrize("kind", ["fp32", "int8"])
+def test_each_layer_exports_as_one_bidirectional_gru_with_sequence_lens(bigru_bundles, kind):
+    """No reverse-within-length gathers in the graph: ONNX's GRU reverses each row within its
+    sequence_lens itself, and its weights are initializers (folded, not sliced at run time)."""
+    import onnx
+
+    from pinyin_edge.bundle import MANIFEST
+
+    data = tf.read_json(os.path.join(bigru_bundles[kind], MANIFEST))
+    graph = onnx.load(os.path.join(bigru_bundles[kind], data["graph_file"])).graph
+    ops = [node.op_type for node in graph.node]
+    grus = [node for node in graph.node if node.op_type == "GRU"]
+    assert len(grus) == 2  # the fixture's two layers
+    initializers = {init.name for init in graph.initializer}
+    for node in grus:
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        assert attrs["direction"] == b"bidirectional" and attrs["linear_before_reset"] == 1
+        assert attrs["hidden_size"] == 16
+        assert len(node.input) == 5 and node.input[4]  # sequence_lens is wired
+        assert set(node.input[1:4]) <= initializers  # W, R, B
+    assert "GatherElements" not in ops, ops
+
+
 def test_bundle_decides_as_pytorch_at_any_batch_size(bigru_bundle, bigru_checkpoint):
     from pinyin_edge.runtime.g2p import G2P
     from pinyin_edge.training.predict import TorchPredictor

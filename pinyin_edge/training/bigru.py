@@ -8,6 +8,8 @@ and evaluation treat it as one more base model. Its first use is Baidu LAC's enc
 Padding never leaks into a sequence: the backward direction runs a forward GRU over each sequence
 reversed *within its length* (a gather), so right padding only follows the real characters and the
 result does not depend on how sequences were batched. Gathers export to ONNX; packed sequences do not.
+In an ONNX export each layer becomes one bidirectional ``GRU`` op with ``sequence_lens`` instead
+(:class:`_OnnxBiGRU`), which reverses within each length itself and runs without the gather glue.
 """
 from __future__ import annotations
 
@@ -47,16 +49,59 @@ def _gather_time(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return x.gather(1, index.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
 
 
+def _onnx_gates(weight: torch.Tensor) -> torch.Tensor:
+    """torch stacks a GRU's gates r, z, n; ONNX stacks z, r, h (lac_import._torch_gates inverts this)."""
+    r, z, n = weight.chunk(3, dim=0)
+    return torch.cat([z, r, n], dim=0)
+
+
+class _OnnxBiGRU(torch.autograd.Function):
+    """A BiGRULayer as one ONNX ``GRU(direction="bidirectional", sequence_lens=lengths)``.
+
+    ``forward`` passes the torch layer's output through, so tracing gets its shape and values;
+    ``symbolic`` exports the GRU op in its place, and the traced torch ops, now unused, are dropped.
+    (Running nn.GRU inside ``forward`` instead breaks the tracer.) Both agree on every real position;
+    at padding ONNX outputs zeros, which no later step reads before a real one (the next layer's
+    forward direction reaches them only after its real steps).
+    """
+
+    @staticmethod
+    def forward(ctx, torch_output, x, lengths, w, r, b, units):
+        return torch_output
+
+    @staticmethod
+    def symbolic(g, torch_output, x, lengths, w, r, b, units):
+        y, _ = g.op("GRU", g.op("Transpose", x, perm_i=[1, 0, 2]), w, r, b, lengths,
+                    direction_s="bidirectional", hidden_size_i=units,
+                    linear_before_reset_i=1, outputs=2)  # torch applies r after the hidden matmul
+        # Y is [T, 2 directions, B, H] -> [B, T, 2H], forward half first as in the torch layer.
+        y = g.op("Transpose", y, perm_i=[2, 0, 1, 3])
+        return g.op("Reshape", y, g.op("Constant", value_t=torch.tensor([0, 0, -1])))
+
+
 class BiGRULayer(nn.Module):
     def __init__(self, input_size: int, units: int):
         super().__init__()
         self.forward_gru = nn.GRU(input_size, units, batch_first=True)
         self.backward_gru = nn.GRU(input_size, units, batch_first=True)
 
-    def forward(self, x: torch.Tensor, reverse: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, reverse: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         forward, _ = self.forward_gru(x)
         backward, _ = self.backward_gru(_gather_time(x, reverse))
-        return torch.cat([forward, _gather_time(backward, reverse)], dim=-1)
+        output = torch.cat([forward, _gather_time(backward, reverse)], dim=-1)
+        if torch.onnx.is_in_onnx_export():
+            return _OnnxBiGRU.apply(output, x, lengths, *self.onnx_weights(), self.forward_gru.hidden_size)
+        return output
+
+    def onnx_weights(self) -> tuple:
+        """W [2, 3H, I], R [2, 3H, H], B [2, 6H]: computed from parameters only, so the exporter's
+        constant folding stores them as initializers."""
+        grus = (self.forward_gru, self.backward_gru)
+        w = torch.stack([_onnx_gates(gru.weight_ih_l0) for gru in grus])
+        r = torch.stack([_onnx_gates(gru.weight_hh_l0) for gru in grus])
+        b = torch.stack([torch.cat([_onnx_gates(gru.bias_ih_l0), _onnx_gates(gru.bias_hh_l0)])
+                         for gru in grus])  # Wb then Rb
+        return w, r, b
 
 
 class BiGRUStack(nn.Module):
@@ -69,9 +114,11 @@ class BiGRUStack(nn.Module):
         self.layer = nn.ModuleList(BiGRULayer(size, units) for size in sizes)
         self.dropout = nn.Dropout(config.hidden_dropout_prob)
 
-    def forward(self, x: torch.Tensor, reverse: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        reverse = reverse_index(attention_mask)
+        lengths = attention_mask.sum(dim=1).to(torch.int32)  # ONNX GRU's sequence_lens
         for k, layer in enumerate(self.layer):
-            x = layer(self.dropout(x) if k else x, reverse)
+            x = layer(self.dropout(x) if k else x, reverse, lengths)
         return x
 
 
@@ -104,7 +151,7 @@ class BiGRUModel(PreTrainedModel):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor = None, **_) -> BaseModelOutput:
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        hidden = self.encoder(self.embeddings(input_ids), reverse_index(attention_mask))
+        hidden = self.encoder(self.embeddings(input_ids), attention_mask)
         return BaseModelOutput(last_hidden_state=hidden)
 
 
