@@ -106,6 +106,22 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
 
 
 @main.command()
+@click.argument("checkpoints", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Where the averaged checkpoint goes.")
+@click.option("--dev", "dev_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Labelled files to score the averaged model on (never a test split).")
+def average(checkpoints, out, dev_paths):
+    """Average the weights of fine-tuned CHECKPOINTS (same base and labels) into one checkpoint."""
+    try:
+        from .training.average import average_checkpoints
+    except ImportError as exc:
+        need_extra("train", exc)
+    guard(lambda: average_checkpoints(list(checkpoints), out, list(dev_paths or ()) or None,
+                                      log=lambda m: click.echo(m, err=True)))
+    click.echo(f"averaged checkpoint: {out}/best")
+
+
+@main.command()
 @click.argument("checkpoint", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
 @click.option("--quantize", type=click.Choice(["int8", "none"]), default="int8", show_default=True)
