@@ -66,3 +66,18 @@ def test_hybrid_takes_phrase_readings_inside_phrases_and_the_teacher_elsewhere(t
         assert reading == (phrase[offset] if offset in phrase else taught[offset])
     # the teacher fills the single-character words no phrase covers (将 here)
     assert text.index("将") in labels and text.index("将") not in phrase
+
+
+def test_bundle_labeller_labels_as_the_bundle_reads(bundle, table):
+    from pinyin_edge.runtime.g2p import G2P
+    from pinyin_edge.training.prepare import BundleLabeller, make_labeller
+
+    text = "他在银行工作，行长很忙。"
+    labels = dict(BundleLabeller(bundle)(text, table))
+    read = G2P(bundle).readings(text)
+    assert labels and labels == {o: read[o] for o, c in enumerate(text)
+                                 if table.is_polyphone(c) and read[o] in table.get(c)}
+    with pytest.raises(ValueError, match="--teacher"):
+        make_labeller("bundle")
+    with pytest.raises(ValueError, match="--teacher"):
+        make_labeller("sentence", teacher=bundle)

@@ -9,7 +9,8 @@
   words it never shows particle readings (地 de5, 都 dou1) and the model learnt their phrase readings.
   ``g2pm`` labels every polyphone as g2pM reads the sentence (a teacher that learnt CPP's
   conventions from CPP's training set). ``hybrid``: phrase readings inside dictionary phrases,
-  g2pM's readings elsewhere. Lines containing a test sentence are dropped first.
+  g2pM's readings elsewhere. ``bundle`` (with ``--teacher BUNDLE``) labels as one of our own
+  bundles reads the sentence: self-training. Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
     -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
@@ -95,8 +96,27 @@ class HybridLabeller:
         return tuple(sorted({**taught, **phrase}.items()))
 
 
+class BundleLabeller:
+    """Every polyphone as a pinyin-edge bundle reads the sentence, its runtime phrase policy included:
+    self-training, with one of our own models (or an average of runs) as the teacher."""
+
+    def __init__(self, bundle: str):
+        from ..runtime.g2p import G2P
+
+        self.g2p = G2P(bundle)
+
+    def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
+        return polyphone_labels(text, enumerate(self.g2p.readings(text)), table)
+
+
 LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "g2pm": TeacherLabeller,
-             "hybrid": HybridLabeller}
+             "hybrid": HybridLabeller, "bundle": BundleLabeller}
+
+
+def make_labeller(mode: str, teacher: Optional[str] = None):
+    if (mode == "bundle") != bool(teacher):
+        raise ValueError("--teacher BUNDLE goes with --weak-mode bundle, and only with it")
+    return LABELLERS[mode](teacher) if teacher else LABELLERS[mode]()
 
 
 def chunks(line: str, size: int) -> List[str]:
@@ -125,7 +145,7 @@ def rare_chars(gold_paths: Sequence[str], below: int) -> set:
 
 def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, limit: Optional[int],
               seed: int, mode: str = "sentence", texts: Optional[str] = None,
-              focus: Optional[set] = None, per_char: int = 0) -> List[Example]:
+              focus: Optional[set] = None, per_char: int = 0, teacher: Optional[str] = None) -> List[Example]:
     """Weak-labelled sentences from the corpus (or, with ``texts``, from the sentences of an earlier
     weak-label file, already filtered and chunked). With ``focus``, only sentences holding a focus
     character are labelled, only focus characters keep labels, and each focus character gets at most
@@ -137,7 +157,7 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
         if exclude:
             lines = drop_test_lines(lines, test_sentences(exclude))
         random.Random(seed).shuffle(lines)
-    label = LABELLERS[mode]()
+    label = make_labeller(mode, teacher)
     table = CandidateTable.from_pypinyin()
     out: List[Example] = []
     taken: Dict[str, int] = {}
@@ -173,7 +193,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         help="sentence: every polyphone as pypinyin reads the sentence; phrase: only "
                              "polyphones inside multi-character dictionary phrases; g2pm: every "
                              "polyphone as g2pM (trained on CPP train) reads it; hybrid: phrase "
-                             "readings inside dictionary phrases, g2pM's elsewhere")
+                             "readings inside dictionary phrases, g2pM's elsewhere; bundle: as the "
+                             "--teacher bundle reads it (self-training)")
+    parser.add_argument("--teacher", help="with --weak-mode bundle: the model bundle that labels")
     parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
     parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
     parser.add_argument("--focus-rare", type=int, default=0, metavar="N",
@@ -181,6 +203,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                              "times, in sentences that hold one (written as weak_<mode>_rare.tsv)")
     parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
     args = parser.parse_args(argv)
+    if (args.weak_mode == "bundle") != bool(args.teacher):
+        parser.error("--teacher BUNDLE goes with --weak-mode bundle, and only with it")
     poly = os.path.join(args.data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
     corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
@@ -191,7 +215,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         parser.error("--focus-rare needs --weak-only (and gold_train.tsv from an earlier run in --out)")
     if args.weak_only:
         weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode,
-                         args.weak_texts, focus=focus, per_char=args.per_char)
+                         args.weak_texts, focus=focus, per_char=args.per_char, teacher=args.teacher)
         print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
         return
     cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))
@@ -207,7 +231,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     # CPP's part on its own too, so training can oversample it (pass it to --train again)
     print(f"gold CPP part: {write_tsv(os.path.join(args.out, 'gold_cpp.tsv'), cpp_train)} sentences")
     print(f"dev (CPP dev slice): {write_tsv(os.path.join(args.out, 'dev_cpp.tsv'), holdout)} sentences")
-    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts)
+    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts,
+                     teacher=args.teacher)
     print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
 
 
