@@ -108,7 +108,8 @@ def main() -> None:
     parser.add_argument("--base-dir", help="the base encoder's dir (pretraining output or LAC import)")
     parser.add_argument("--compare", nargs="*", default=[], help="other candidate bundles for the card")
     parser.add_argument("--dev", help="the selection slice for --compare (default: the bundle's dev data)")
-    parser.add_argument("--finetune", help="fine-tuning output dir (for the card)")
+    parser.add_argument("--finetune", nargs="+", default=[],
+                        help="fine-tuning output dirs (for the card): every run that went into the model")
     parser.add_argument("--install", help="copy the carded bundle here")
     args = parser.parse_args()
 
@@ -137,13 +138,19 @@ def main() -> None:
     dev = args.dev or (manifest.source.get("dev") or [None])[0]
     if dev:
         card["comparison_cpp_dev_slice"] = [compare(path, dev) for path in [args.bundle, *args.compare]]
-    for stage, path in (("base", args.base_dir), ("finetune", args.finetune)):
-        if path:
-            card[f"{stage}_wall_seconds"] = round(wall_seconds(os.path.join(path, "log.jsonl")))
+    for stage, paths in (("base", [args.base_dir] if args.base_dir else []), ("finetune", args.finetune)):
+        if paths:
+            card[f"{stage}_wall_seconds"] = round(sum(wall_seconds(os.path.join(p, "log.jsonl")) for p in paths))
+        for path in paths:
             for name in ("pretrain_summary.json", "summary.json", "pretrain_config.json"):
                 full = os.path.join(path, name)
                 if os.path.exists(full):
-                    card[f"{stage}_{name[:-5]}"] = json.load(open(full, encoding="utf-8"))
+                    key = f"{stage}_{name[:-5]}"
+                    summary = json.load(open(full, encoding="utf-8"))
+                    if len(paths) > 1:  # one entry per run
+                        card.setdefault(key, {})[os.path.basename(os.path.normpath(path))] = summary
+                    else:
+                        card[key] = summary
     manifest.model_card = card
     manifest.metrics["test"] = {k: {n: {"accuracy": v["accuracy"], "correct": v["correct"], "total": v["total"]}
                                     for n, v in r.items()} for k, r in results.items()}
