@@ -212,6 +212,30 @@ def test_tone_sandhi_is_off_by_default_and_spares_overrides(g2p, bundle):
     assert g.annotate("一定", tone_sandhi=True)[0].reading == "yi1"
 
 
+def test_yi_and_bu_come_back_in_citation_tone_whoever_decides(bundle):
+    from pypinyin import Style, lazy_pinyin
+
+    # pypinyin's phrase table bakes sandhi into these phrases, and with phrases on they decide
+    assert lazy_pinyin("一个不是", style=Style.TONE3) == ["yi2", "ge4", "bu2", "shi4"]
+    g = G2P(model=bundle, phrases=True)
+    assert g.pinyin("一个不是") == ["yi1", "ge4", "bu4", "shi4"]
+    assert [a.reading for a in g.annotate("一个不是")] == ["yi1", "ge4", "bu4", "shi4"]
+    assert g.pinyin("一个不是", tone_sandhi=True) == ["yi2", "ge4", "bu2", "shi4"]
+    g.add_override("不是", "bu2 shi4")  # a user's choice is never changed
+    assert g.pinyin("一个不是") == ["yi1", "ge4", "bu2", "shi4"]
+
+
+def test_citation_tones_touch_only_sandhi_forms_of_yi_and_bu():
+    from pinyin_edge.runtime.sandhi import citation_tones
+
+    text = "一不对不起不一看一看"
+    readings = ["yi4", "bu2", "dui4", "bu5", "qi3", "fou3", "yi2", "kan4", "yi5", "kan4"]
+    assert citation_tones(text, readings) == ["yi1", "bu4", "dui4", "bu5", "qi3", "fou3", "yi1", "kan4",
+                                              "yi5", "kan4"]
+    assert citation_tones(text, readings, locked={0})[0] == "yi4"
+    assert citation_tones("行", ["hang2"]) == ["hang2"]
+
+
 def test_threads_share_one_g2p(bundle):
     g = G2P(model=bundle)
     texts = ["银行行长", "AI行业发展", "重新了解一下", "我的音乐很好", "一定不是", "行" * 300]

@@ -32,7 +32,7 @@ from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
 from .phrases import deciding_phrases, fallback_reading, phrase_readings
 from .predictor import Predictor
-from .sandhi import apply_tone_sandhi
+from .sandhi import apply_tone_sandhi, citation_tones
 
 Ranked = Tuple[Tuple[str, float], ...]
 ReadingsSpec = Union[str, Sequence[str]]
@@ -404,7 +404,7 @@ class G2P:
     @staticmethod
     def _final_readings(text: str, decisions, tone_sandhi: bool) -> List[Optional[str]]:
         readings = [d[0] for d in decisions]
+        locked = {i for i, d in enumerate(decisions) if d[2] == "user"}
         if tone_sandhi:
-            locked = {i for i, d in enumerate(decisions) if d[2] == "user"}
-            readings = apply_tone_sandhi(text, readings, locked)
-        return readings
+            return apply_tone_sandhi(text, readings, locked)
+        return citation_tones(text, readings, locked)

@@ -49,6 +49,24 @@ def _word_final_yi(text: str, start: int, end: int) -> set:
     return out
 
 
+# 一 and 不 change tone by context (the rules above); their citation tones are yi1 and bu4. Sources
+# disagree on which tone they write (pypinyin's phrase table bakes some sandhi in: 一个 yi2 ge4, 不是
+# bu2 shi4; cpp-subset labels 不 bu2 before a fourth tone; CPP and g2pL write citation tones), so a
+# model or phrase may return either: without sandhi asked for, both are read in citation tone.
+SANDHI_FORMS = {"一": {"yi2": "yi1", "yi4": "yi1"}, "不": {"bu2": "bu4"}}
+
+
+def citation_tones(text: str, readings: Sequence[Optional[str]],
+                   locked: Collection[int] = ()) -> List[Optional[str]]:
+    """A copy of ``readings`` with 一 and 不 in citation tone (their neutral tones and 不 fou3 kept)."""
+    out = list(readings)
+    for i, (char, reading) in enumerate(zip(text, readings)):
+        forms = SANDHI_FORMS.get(char)
+        if forms and reading in forms and i not in locked:
+            out[i] = forms[reading]
+    return out
+
+
 def apply_tone_sandhi(text: str, readings: Sequence[Optional[str]],
                       locked: Collection[int] = ()) -> List[Optional[str]]:
     """Return a copy of ``readings`` (one per character of ``text``, None where a character has no

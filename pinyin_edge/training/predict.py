@@ -14,6 +14,7 @@ import torch
 from .common import autocast
 from ..runtime.phrases import deciding_phrases, fallback_reading, phrase_readings
 from ..runtime.predictor import window_spans
+from ..runtime.sandhi import citation_tones
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
 from ..data import Example
 
@@ -82,4 +83,4 @@ class TorchPredictor:
                 i, start, ex = chunk[b_index]
                 if token_id != self.unk:  # an unseen character: keep pypinyin's reading
                     results[i][start + ex.labels[k][0]] = self.labels[label]
-        return results
+        return [citation_tones(text, readings) for text, readings in zip(texts, results)]  # as the runtime
