@@ -41,20 +41,50 @@ case "$BASE" in
   *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
 esac
 
-TRAIN=("$OUT/data/gold_train.tsv")
-for _ in $(seq 2 "$CPP_OVERSAMPLE"); do TRAIN+=("$OUT/data/gold_cpp.tsv"); done  # CPP's part again
-
-pinyin-edge train --base-model "$OUT/base" --train "${TRAIN[@]}" \
-    --weak "${WEAK[@]}" --dev "$OUT/data/dev_cpp.tsv" --out "$OUT/finetune" \
-    --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
-    --weak-ratio "$WEAK_RATIO" --weak-weight "$WEAK_WEIGHT" --weak-cap "$WEAK_CAP" \
-    --eval-every "$EVAL_EVERY" --patience 4 --resume
+# fine_tune NAME RUNS WEAK_WEIGHT WEAK_CAP WEAK_FILE...: one `pinyin-edge train` per RUNS entry
+# (CPP_OVERSAMPLE:SEED), into $OUT/NAME-cppN-seedS; two or more runs are weight-averaged into $OUT/NAME.
+fine_tune() {
+    local name=$1 runs=$2 weak_weight=$3 weak_cap=$4; shift 4
+    local dirs=() run over seed train
+    for run in $runs; do
+        over=${run%%:*} seed=${run##*:}
+        train=("$OUT/data/gold_train.tsv")
+        for _ in $(seq 2 "$over"); do train+=("$OUT/data/gold_cpp.tsv"); done  # CPP's part again
+        dirs+=("$OUT/$name-cpp$over-seed$seed")
+        pinyin-edge train --base-model "$OUT/base" --train "${train[@]}" --weak "$@" \
+            --dev "$OUT/data/dev_cpp.tsv" --out "${dirs[-1]}" --seed "$seed" \
+            --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
+            --weak-ratio "$WEAK_RATIO" --weak-weight "$weak_weight" --weak-cap "$weak_cap" \
+            --eval-every "$EVAL_EVERY" --patience 4 --resume
+    done
+    if [ "${#dirs[@]}" -gt 1 ]; then
+        [ -f "$OUT/$name/best/polyphone.json" ] || \
+            pinyin-edge average "${dirs[@]}" --out "$OUT/$name" --dev "$OUT/data/dev_cpp.tsv"
+    else
+        rm -rf "$OUT/$name" && cp -r "${dirs[0]}" "$OUT/$name"
+    fi
+    RUN_DIRS+=("${dirs[@]}")
+}
 
 EXCEPTIONS=()
 [ "$PHRASES" = --phrases ] && [ "$PHRASE_EXCEPTIONS" = on ] && \
     EXCEPTIONS=(--phrase-exceptions-from "$OUT/data/gold_train.tsv")
+RUN_DIRS=()
+if [ "$SELF_TRAIN" = on ]; then
+    # Self-training: the averaged teacher runs (with the runtime's policy) relabel the corpus, and the
+    # students train on gold + those labels instead of pypinyin's.
+    fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
+    [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
+        --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
+    [ -f "$OUT/data/weak_bundle.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
+        --out "$OUT/data" --weak-mode bundle --teacher "$OUT/teacher-bundle" --weak-only --weak-limit "$SELF_LIMIT"
+    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$OUT/data/weak_bundle.tsv"
+else
+    fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
+fi
+
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
 
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$OUT/base" --finetune "$OUT/finetune" --install "$INSTALL"
+    --base-dir "$OUT/base" --finetune "${RUN_DIRS[@]}" --install "$INSTALL"

@@ -44,8 +44,8 @@ LIMITS = [
     "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
     "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",
     "Readings outside pypinyin's table that training never showed cannot be produced.",
-    "Tone sandhi is off by default (citation tones, as CPP and g2pL label); tone_sandhi=True applies "
-    "the rules for 一, 不 and third-tone pairs.",
+    "Tone sandhi is off by default (citation tones, as CPP and g2pL label: 一 yi1 and 不 bu4 whatever "
+    "a phrase or the model says); tone_sandhi=True applies the rules for 一, 不 and third-tone pairs.",
 ]
 
 
@@ -65,7 +65,8 @@ def wall_seconds(log_path: str) -> float:
 ARCHITECTURES = {
     "lac": "Baidu LAC's character BiGRU (2 layers x 128 per direction, embeddings 128; trained on "
            "segmentation/POS/NER, Apache-2.0, imported by pinyin_edge.training.lac_import) + "
-           "candidate-masked polyphone head, fine-tuned end to end",
+           "candidate-masked polyphone head, fine-tuned end to end; when several runs are listed under "
+           "finetune_summary, the shipped weights are their average (pinyin-edge average)",
     "pretrain": "BERT encoder pretrained from zero (MLM on corpus/) + candidate-masked polyphone head",
 }
 
