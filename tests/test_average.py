@@ -60,3 +60,13 @@ def test_cli_average_reports_a_mismatch_in_one_line(trained_checkpoint, tmp_path
     assert result.returncode != 0
     err = result.stderr.decode()
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "missing" in err
+
+
+def test_an_exported_average_names_its_runs_in_the_manifest(trained_checkpoint, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from pinyin_edge.exporters.onnx_export import export_bundle
+
+    other = _shifted_copy(trained_checkpoint, str(tmp_path / "other"), 0.01)
+    meta = average_checkpoints([trained_checkpoint, other], str(tmp_path / "avg"), log=lambda m: None)
+    manifest = export_bundle(str(tmp_path / "avg"), str(tmp_path / "bundle"), log=lambda m: None)
+    assert manifest.source["averaged_from"] == meta["averaged_from"]

@@ -104,7 +104,8 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                       "opset": settings.opset},
         source={"checkpoint": os.path.abspath(checkpoint), "base_model": meta.get("base_model"),
                 "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
-                "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev")},
+                "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev"),
+                **({"averaged_from": meta["averaged_from"]} if meta.get("averaged_from") else {})},
         metrics={"dev": meta.get("metrics", {})},
         phrases=settings.phrases,
     )
