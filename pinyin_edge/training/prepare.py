@@ -113,9 +113,12 @@ LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "
              "hybrid": HybridLabeller, "bundle": BundleLabeller}
 
 
+TEACHER_RULE = "--teacher BUNDLE goes with --weak-mode bundle, and only with it"
+
+
 def make_labeller(mode: str, teacher: Optional[str] = None):
     if (mode == "bundle") != bool(teacher):
-        raise ValueError("--teacher BUNDLE goes with --weak-mode bundle, and only with it")
+        raise ValueError(TEACHER_RULE)
     return LABELLERS[mode](teacher) if teacher else LABELLERS[mode]()
 
 
@@ -204,7 +207,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
     args = parser.parse_args(argv)
     if (args.weak_mode == "bundle") != bool(args.teacher):
-        parser.error("--teacher BUNDLE goes with --weak-mode bundle, and only with it")
+        parser.error(TEACHER_RULE)  # before hours of corpus reading, not after
     poly = os.path.join(args.data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
     corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
