@@ -207,7 +207,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
     args = parser.parse_args(argv)
     if (args.weak_mode == "bundle") != bool(args.teacher):
-        parser.error(TEACHER_RULE)  # before hours of corpus reading, not after
+        parser.error(TEACHER_RULE)  # before the corpus is read, not after
     poly = os.path.join(args.data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
     corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
