@@ -220,20 +220,22 @@ def test_yi_and_bu_come_back_in_citation_tone_whoever_decides(bundle):
     g = G2P(model=bundle, phrases=True)
     assert g.pinyin("一个不是") == ["yi1", "ge4", "bu4", "shi4"]
     assert [a.reading for a in g.annotate("一个不是")] == ["yi1", "ge4", "bu4", "shi4"]
+    assert all(a.candidates[0][0] == a.reading for a in g.annotate("一个不是"))
     assert g.pinyin("一个不是", tone_sandhi=True) == ["yi2", "ge4", "bu2", "shi4"]
     g.add_override("不是", "bu2 shi4")  # a user's choice is never changed
     assert g.pinyin("一个不是") == ["yi1", "ge4", "bu2", "shi4"]
 
 
 def test_citation_tones_touch_only_sandhi_forms_of_yi_and_bu():
-    from pinyin_edge.runtime.sandhi import citation_tones
+    from pinyin_edge.runtime.sandhi import citation_ranked, citation_tones
 
     text = "一不对不起不一看一看"
     readings = ["yi4", "bu2", "dui4", "bu5", "qi3", "fou3", "yi2", "kan4", "yi5", "kan4"]
     assert citation_tones(text, readings) == ["yi1", "bu4", "dui4", "bu5", "qi3", "fou3", "yi1", "kan4",
                                               "yi5", "kan4"]
-    assert citation_tones(text, readings, locked={0})[0] == "yi4"
     assert citation_tones("行", ["hang2"]) == ["hang2"]
+    assert citation_ranked("不", (("bu2", 0.6), ("fou3", 0.3), ("bu4", 0.1))) == (("bu4", 0.7), ("fou3", 0.3))
+    assert citation_ranked("行", (("xing2", 0.6), ("hang2", 0.4))) == (("xing2", 0.6), ("hang2", 0.4))
 
 
 def test_threads_share_one_g2p(bundle):

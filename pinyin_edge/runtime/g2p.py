@@ -32,7 +32,7 @@ from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
 from .phrases import deciding_phrases, fallback_reading, phrase_readings
 from .predictor import Predictor
-from .sandhi import apply_tone_sandhi, citation_tones
+from .sandhi import SANDHI_FORMS, apply_tone_sandhi, citation_ranked
 
 Ranked = Tuple[Tuple[str, float], ...]
 ReadingsSpec = Union[str, Sequence[str]]
@@ -311,8 +311,20 @@ class G2P:
             if fallback:
                 self._dictionary_fallback(text, fallback, decisions, ranked,
                                           phrase_readings(text) if text_found is None else text_found)
+            if "一" in text or "不" in text:
+                self._citation(text, decisions)
             out.append(decisions)
         return out
+
+    @staticmethod
+    def _citation(text: str, decisions: List[Tuple[Optional[str], Ranked, str]]) -> None:
+        """一 and 不 in citation tone, whoever decided them but the user (see sandhi.SANDHI_FORMS):
+        tone_sandhi then applies the rules to citation readings, and candidates agree with readings."""
+        for offset, char in enumerate(text):
+            forms = SANDHI_FORMS.get(char)
+            reading, cands, source = decisions[offset]
+            if forms and source != "user" and reading is not None:
+                decisions[offset] = (forms.get(reading, reading), citation_ranked(char, cands), source)
 
     def _dictionary_fallback(self, text: str, offsets: List[int],
                              decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool,
@@ -404,7 +416,7 @@ class G2P:
     @staticmethod
     def _final_readings(text: str, decisions, tone_sandhi: bool) -> List[Optional[str]]:
         readings = [d[0] for d in decisions]
-        locked = {i for i, d in enumerate(decisions) if d[2] == "user"}
         if tone_sandhi:
-            return apply_tone_sandhi(text, readings, locked)
-        return citation_tones(text, readings, locked)
+            locked = {i for i, d in enumerate(decisions) if d[2] == "user"}
+            readings = apply_tone_sandhi(text, readings, locked)
+        return readings

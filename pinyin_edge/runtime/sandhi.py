@@ -18,7 +18,7 @@ Positions in ``locked`` (user overrides) never change but still count as context
 """
 from __future__ import annotations
 
-from typing import Collection, List, Optional, Sequence
+from typing import Collection, Dict, List, Optional, Sequence, Tuple
 
 NUMERALS = frozenset("一二三四五六七八九十零〇两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟")
 DIGITS = frozenset("一二三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾")  # 一百, 一千, 一两 still change
@@ -56,15 +56,24 @@ def _word_final_yi(text: str, start: int, end: int) -> set:
 SANDHI_FORMS = {"一": {"yi2": "yi1", "yi4": "yi1"}, "不": {"bu2": "bu4"}}
 
 
-def citation_tones(text: str, readings: Sequence[Optional[str]],
-                   locked: Collection[int] = ()) -> List[Optional[str]]:
+def citation_ranked(char: str, ranked: Sequence[Tuple[str, float]]) -> Tuple[Tuple[str, float], ...]:
+    """Ranked candidates of ``char`` with its sandhi forms merged into its citation reading
+    (probabilities summed, best first); other characters' candidates come back as they are."""
+    forms = SANDHI_FORMS.get(char)
+    if not forms:
+        return tuple(ranked)
+    merged: Dict[str, float] = {}
+    for reading, p in ranked:
+        key = forms.get(reading, reading)
+        merged[key] = merged.get(key, 0.0) + p
+    return tuple(sorted(merged.items(), key=lambda item: -item[1]))
+
+
+def citation_tones(text: str, readings: Sequence[Optional[str]]) -> List[Optional[str]]:
     """A copy of ``readings`` with 一 and 不 in citation tone (their neutral tones and 不 fou3 kept)."""
-    out = list(readings)
-    for i, (char, reading) in enumerate(zip(text, readings)):
-        forms = SANDHI_FORMS.get(char)
-        if forms and reading in forms and i not in locked:
-            out[i] = forms[reading]
-    return out
+    if "一" not in text and "不" not in text:  # the usual case, at C speed
+        return list(readings)
+    return [SANDHI_FORMS.get(char, {}).get(reading, reading) for char, reading in zip(text, readings)]
 
 
 def apply_tone_sandhi(text: str, readings: Sequence[Optional[str]],
