@@ -70,15 +70,18 @@ EXCEPTIONS=()
 [ "$PHRASES" = --phrases ] && [ "$PHRASE_EXCEPTIONS" = on ] && \
     EXCEPTIONS=(--phrase-exceptions-from "$OUT/data/gold_train.tsv")
 RUN_DIRS=()
-if [ "$SELF_TRAIN" = on ]; then
-    # Self-training: the averaged teacher runs (with the runtime's policy) relabel the corpus, and the
-    # students train on gold + those labels instead of pypinyin's.
+if [ "$SELF_TRAIN" != off ]; then
+    # Teacher then students: the averaged RUNS relabel the weak sentences, and the students train on
+    # gold + those labels instead of pypinyin's. bundle: the teacher's readings (runtime policy
+    # included); distill: soft labels, the teacher's probabilities x g2pM's (training/teachers.py).
+    case "$SELF_TRAIN" in bundle|distill) ;; *) echo "recipe.env: SELF_TRAIN must be off, bundle or distill, not $SELF_TRAIN" >&2; exit 2 ;; esac
     fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
         --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
-    [ -f "$OUT/data/weak_bundle.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
-        --out "$OUT/data" --weak-mode bundle --teacher "$OUT/teacher-bundle" --weak-only --weak-limit "$SELF_LIMIT"
-    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$OUT/data/weak_bundle.tsv"
+    [ -f "$OUT/data/weak_$SELF_TRAIN.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
+        --out "$OUT/data" --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only \
+        --weak-texts "${WEAK[0]}" --weak-limit "$SELF_LIMIT"
+    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$OUT/data/weak_$SELF_TRAIN.tsv"
 else
     fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
 fi

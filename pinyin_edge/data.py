@@ -6,7 +6,8 @@ Formats (all normalised to canonical readings on load):
   sides; line N of ``X.lb`` is its reading.
 * cpp-subset TSV with the header ``file char pinyin sentence note``.
 * full-sentence TSV ``text<TAB>readings``: one space-separated reading per Han character of text
-  (``-`` marks a character left unlabelled, as weak-label files do).
+  (``-`` marks a character left unlabelled, as weak-label files do). A teacher's soft label is
+  written ``reading=p|reading=p`` (``hang2=0.9|xing2=0.1``); the most probable reading is the label.
 
 A malformed line raises :class:`DataError` naming the file and line; ``skip_bad=True`` skips it and
 counts it in :attr:`Dataset.skipped` instead.
@@ -26,13 +27,18 @@ class DataError(ValueError):
     """A malformed data file; the message names the file and line number."""
 
 
+Soft = Tuple[Tuple[str, float], ...]  # a teacher's readings with probabilities, most probable first
+
+
 @dataclass(frozen=True)
 class Example:
-    """One sentence with labelled character offsets: ``labels`` holds (offset, canonical reading)."""
+    """One sentence with labelled character offsets: ``labels`` holds (offset, canonical reading).
+    ``soft`` maps some labelled offsets to a teacher's distribution (its argmax is the label)."""
 
     text: str
     labels: Tuple[Tuple[int, str], ...]
     source: str = ""
+    soft: Tuple[Tuple[int, Soft], ...] = ()
 
 
 @dataclass
@@ -155,6 +161,27 @@ def read_subset_tsv(path: str, skip_bad: bool = False) -> Dataset:
 
 
 UNLABELLED = "-"
+SOFT_SEP, SOFT_EQ = "|", "="
+
+
+def parse_soft(raw: str) -> Soft:
+    """``hang2=0.9|xing2=0.1`` -> (("hang2", 0.9), ("xing2", 0.1)), readings normalised, most
+    probable first. Raises ReadingError or ValueError."""
+    pairs = []
+    for item in raw.split(SOFT_SEP):
+        reading, eq, prob = item.partition(SOFT_EQ)
+        try:
+            p = float(prob) if eq else float("nan")
+        except ValueError:
+            p = float("nan")
+        if not 0.0 <= p <= 1.0:  # also refuses nan
+            raise ValueError(f"soft label {raw!r}: {item!r} is not reading=probability")
+        pairs.append((_reading(reading), p))
+    return tuple(sorted(pairs, key=lambda pair: -pair[1]))
+
+
+def format_soft(pairs: Soft) -> str:
+    return SOFT_SEP.join(f"{reading}{SOFT_EQ}{p:.3g}" for reading, p in pairs)
 
 
 def read_sentence_tsv(path: str, skip_bad: bool = False) -> Dataset:
@@ -172,15 +199,20 @@ def read_sentence_tsv(path: str, skip_bad: bool = False) -> Dataset:
         if len(readings) != len(han):
             out.bad(path, lineno, f"{len(readings)} readings for {len(han)} Han characters")
             continue
-        labels = []
+        labels, soft = [], []
         try:
             for offset, raw in zip(han, readings):
-                if raw != UNLABELLED:
+                if raw == UNLABELLED:
+                    continue
+                if SOFT_EQ in raw:
+                    soft.append((offset, parse_soft(raw)))
+                    labels.append((offset, soft[-1][1][0][0]))
+                else:
                     labels.append((offset, _reading(raw)))
-        except ReadingError as exc:
+        except (ReadingError, ValueError) as exc:
             out.bad(path, lineno, str(exc))
             continue
-        out.dataset.examples.append(Example(text, tuple(labels), f"{path}:{lineno}"))
+        out.dataset.examples.append(Example(text, tuple(labels), f"{path}:{lineno}", tuple(soft)))
     return out.dataset
 
 

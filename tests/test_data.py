@@ -113,7 +113,27 @@ def test_sentence_tsv(tmp_path):
     assert data.examples[1].source == f"{path}:3"
 
 
+def test_sentence_tsv_soft_labels_round_trip(tmp_path):
+    from pinyin_edge.data import format_soft, parse_soft
+    from pinyin_edge.training.prepare import write_tsv
+
+    path = write(tmp_path, "s.tsv", ["长大了\tzhang3=0.25|chang2=0.75 - le5"])
+    example = read_sentence_tsv(path).examples[0]
+    # The most probable reading is the hard label; the distribution rides along, most probable first.
+    assert example.labels == ((0, "chang2"), (2, "le5"))
+    assert example.soft == ((0, (("chang2", 0.75), ("zhang3", 0.25))),)
+    assert parse_soft(format_soft(example.soft[0][1])) == example.soft[0][1]
+    assert parse_soft("lu:4=1") == (("lv4", 1.0),)  # readings normalised like hard labels
+    again = str(tmp_path / "again.tsv")
+    write_tsv(again, [example])
+    assert read_sentence_tsv(again).examples[0].soft == example.soft
+
+
 @pytest.mark.parametrize("line, why", [
+    ("银行\tyin2 hang2=x", "is not reading=probability"),
+    ("银行\tyin2 hang2=1.5", "is not reading=probability"),
+    ("银行\tyin2 hang2=nan", "is not reading=probability"),
+    ("银行\tyin2 hang2=0.5|xing9=0.5", "not a pinyin reading"),
     ("银行\tyin2", "1 readings for 2 Han characters"),
     ("银行\tyin2 hang2 hang2", "3 readings for 2 Han characters"),
     ("银行 yin2 hang2", "found 1 columns"),

@@ -336,6 +336,44 @@ def test_mixed_loss_keeps_gold_and_weak_means_apart():
     assert mixed_loss(losses[:1], weight[:1], weak[:1], 0.5).item() == pytest.approx(1.0)
 
 
+def test_soft_cross_entropy_is_cross_entropy_for_one_hot_and_kl_plus_entropy_for_soft():
+    from pinyin_edge.training.finetune import soft_cross_entropy
+
+    logits = torch.tensor([[2.0, 0.5, -1.0], [0.0, 1.0, torch.finfo(torch.float32).min]])
+    one_hot = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    expected = torch.nn.functional.cross_entropy(logits, torch.tensor([1, 0]), reduction="none")
+    assert torch.allclose(soft_cross_entropy(logits, one_hot), expected)
+    soft = torch.tensor([[0.7, 0.3, 0.0], [0.4, 0.6, 0.0]])  # no mass on the masked third label
+    log_p = torch.log_softmax(logits, dim=-1)
+    manual = -(soft[:, :2] * log_p[:, :2]).sum(dim=-1)
+    assert torch.allclose(soft_cross_entropy(logits, soft), manual)
+    assert torch.isfinite(soft_cross_entropy(logits, soft)).all()
+    # A model that outputs the teacher's distribution is at the minimum: the gradient vanishes.
+    fitted = torch.log(torch.tensor([[0.7, 0.3]])).requires_grad_()
+    soft_cross_entropy(fitted, torch.tensor([[0.7, 0.3]])).sum().backward()
+    assert fitted.grad.abs().max() < 1e-6
+
+
+def test_encoder_targets_carry_soft_labels_on_candidates_only(tmp_path):
+    from pinyin_edge.candidates import CandidateTable
+    from pinyin_edge.training.vocab import build_vocab, save_tokenizer
+
+    tokenizer = save_tokenizer(build_vocab(["长大了", "行长"], min_count=1), str(tmp_path / "chars"))
+    table = CandidateTable.from_json({"长": ["zhang3", "chang2"], "了": ["le5", "liao3"], "行": ["xing2", "hang2"]})
+    labels = ["chang2", "hang2", "le5", "liao3", "xing2", "zhang3"]
+    encode = Encoder(tokenizer, labels, table, max_length=16)
+    soft = ((0, (("chang2", 0.6), ("zhang3", 0.3), ("hang2", 0.1))),)  # hang2 is no candidate of 长
+    batch = encode([Example("长大了", ((0, "chang2"), (2, "le5")), "", soft), Example("行长", ((0, "hang2"),))])
+    target = batch["target"]
+    assert target.shape == (3, len(labels))
+    assert target[0, labels.index("chang2")].item() == pytest.approx(0.6 / 0.9)
+    assert target[0, labels.index("zhang3")].item() == pytest.approx(0.3 / 0.9)
+    assert target[0, labels.index("hang2")].item() == 0.0
+    assert target[1].tolist() == [1.0 if r == "le5" else 0.0 for r in labels]  # hard label: one-hot
+    assert target[2].tolist() == [1.0 if r == "hang2" else 0.0 for r in labels]
+    assert batch["gold"].tolist() == [labels.index("chang2"), labels.index("le5"), labels.index("hang2")]
+
+
 def test_weak_char_scale_lets_gold_set_the_convention():
     from pinyin_edge.data import Dataset, Example
     from pinyin_edge.training.finetune import weak_char_scale

@@ -81,3 +81,63 @@ def test_bundle_labeller_labels_as_the_bundle_reads(bundle, table):
         make_labeller("bundle")
     with pytest.raises(ValueError, match="--teacher"):
         make_labeller("sentence", teacher=bundle)
+
+
+def test_g2pm_scorer_logits_agree_with_g2pm_and_mark_what_it_decides():
+    pytest.importorskip("g2pM")
+    import numpy as np
+    from pinyin_edge.readings import normalize
+    from pinyin_edge.training.teachers import G2pMScorer
+
+    scorer = G2pMScorer()
+    text = "他还了银行的钱，长大以后当了行长。"
+    own = scorer.model(text, char_split=True)
+    decided = [o for o, c in enumerate(text) if scorer.decides(c)]
+    assert {text[o] for o in decided} >= {"还", "行", "长"}
+    logits = scorer.logits(text, decided)
+    assert [normalize(scorer.model.idx2class[i]) for i in np.argmax(logits, axis=1)] == \
+        [normalize(own[o]) for o in decided]
+    probs = scorer.candidate_probs(text, decided, [("hang2", "xing2") if text[o] == "行" else ("x", "y")
+                                                   for o in decided])
+    for offset, p in zip(decided, probs):
+        if text[offset] == "行":
+            assert p.sum() == pytest.approx(1.0) and ("hang2", "xing2")[int(np.argmax(p))] == normalize(own[offset])
+    assert not scorer.decides("不") and not scorer.decides("你")  # one reading in g2pM's digest
+
+
+def test_distill_teacher_is_the_normalised_product_of_bundle_and_g2pm(bundle, table, tmp_path):
+    pytest.importorskip("g2pM")
+    import numpy as np
+    from pinyin_edge.runtime.predictor import Predictor
+    from pinyin_edge.training.prepare import make_labeller
+    from pinyin_edge.training.teachers import G2pMScorer
+
+    teacher = make_labeller("distill", teacher=bundle)
+    text = "他在银行工作，行长很忙。"
+    soft = teacher(text, table)
+    ours = Predictor(bundle).probabilities([text])[0]
+    assert soft and set(soft) == set(ours)
+    g2pm = G2pMScorer()
+    for offset, pairs in soft.items():
+        assert sum(p for _, p in pairs) == pytest.approx(1.0)
+        assert [p for _, p in pairs] == sorted((p for _, p in pairs), reverse=True)
+        cands = Predictor(bundle).candidates(text[offset])
+        theirs = g2pm.candidate_probs(text, [offset], [cands])[0]
+        joint = ours[offset] * (1.0 if theirs is None else theirs)
+        joint = joint / joint.sum()
+        expected = {c: p for c, p in zip(cands, joint) if p >= teacher.floor}
+        got = dict(pairs)
+        assert set(got) == set(expected)
+        for reading in got:
+            assert got[reading] == pytest.approx(expected[reading] / sum(expected.values()), abs=1e-9)
+    # make_weak writes it as soft labels whose argmax is the hard label
+    corpus = tmp_path / "c.txt"
+    corpus.write_text(text + "\n", encoding="utf-8")
+    weak = make_weak([str(corpus)], [], 60, None, 0, mode="distill", teacher=bundle)
+    path = str(tmp_path / "w.tsv")
+    write_tsv(path, weak)
+    back = read_labelled(path).examples[0]
+    assert dict(back.soft).keys() == soft.keys()
+    assert back.labels == tuple((o, soft[o][0][0]) for o in sorted(soft))
+    with pytest.raises(ValueError, match="--teacher"):
+        make_labeller("distill")

@@ -80,11 +80,13 @@ def window(example: Example, max_chars: int) -> Example:
     first = min(o for o, _ in example.labels) if example.labels else 0
     start = max(0, min(first - max_chars // 2, len(example.text) - max_chars))
     labels = tuple((o - start, r) for o, r in example.labels if start <= o < start + max_chars)
-    return Example(example.text[start:start + max_chars], labels, example.source)
+    soft = tuple((o - start, p) for o, p in example.soft if start <= o < start + max_chars)
+    return Example(example.text[start:start + max_chars], labels, example.source, soft)
 
 
 class Encoder:
-    """Turns examples into padded tensors: ids, mask, flat query positions, gold ids, candidate mask."""
+    """Turns examples into padded tensors: ids, mask, flat query positions, gold ids, candidate mask,
+    and the target distribution of each query (one-hot, or a teacher's soft label)."""
 
     def __init__(self, tokenizer, labels: List[str], table: CandidateTable, max_length: int):
         self.tokenizer, self.max_length = tokenizer, max_length
@@ -103,6 +105,19 @@ class Encoder:
             self._cand_cache[char] = row
         return row
 
+    def target(self, gold: int, soft, row: torch.Tensor) -> torch.Tensor:
+        """One-hot on ``gold``, or the soft label's mass on the character's candidates, renormalised."""
+        target = torch.zeros(self.num_labels)
+        for reading, p in soft or ():
+            index = self.label_id.get(reading)
+            if index is not None and row[index]:
+                target[index] = p
+        total = target.sum()
+        if total <= 0:
+            target[gold] = 1.0
+            return target
+        return target / total
+
     def __call__(self, examples: Sequence[Example], weak: Optional[Sequence[bool]] = None,
                  char_scale: Optional[Dict[str, float]] = None):
         """``weak``: which examples carry weak labels; ``char_scale``: char -> weight of its weak labels."""
@@ -110,9 +125,10 @@ class Encoder:
         enc = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
                              max_length=self.max_length, padding=True, return_tensors="pt")
         seq = enc["input_ids"].shape[1]
-        query, gold, rows, wts, origin, flags = [], [], [], [], [], []
+        query, gold, rows, wts, origin, flags, targets = [], [], [], [], [], [], []
         for b, ex in enumerate(examples):
             tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
+            soft = dict(ex.soft)
             for k, (offset, reading) in enumerate(ex.labels):
                 token = tokens[offset]
                 row = self.candidate_row(ex.text[offset])
@@ -125,6 +141,7 @@ class Encoder:
                 wts.append(char_scale.get(ex.text[offset], 1.0) if is_weak and char_scale else 1.0)
                 flags.append(is_weak)
                 origin.append((b, k))
+                targets.append(self.target(gold[-1], soft.get(offset), row))
         if not query:
             return None
         return {
@@ -132,6 +149,7 @@ class Encoder:
             "query_index": torch.tensor(query), "gold": torch.tensor(gold),
             "candidate_mask": torch.stack(rows), "weight": torch.tensor(wts),
             "weak": torch.tensor(flags, dtype=torch.bool),
+            "target": torch.stack(targets),
             "origin": origin,  # (example index, label index) of each query
         }
 
@@ -207,6 +225,13 @@ def build_label_space(gold, weak, min_count: int) -> Tuple[CandidateTable, List[
     trained = {c for c, n in counts.items() if n >= min_count and table.is_polyphone(c)}
     labels = sorted({r for c in trained for r in table.get(c)})
     return table, labels, {c: counts[c] for c in sorted(trained)}
+
+
+def soft_cross_entropy(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per row, -sum(target x log softmax(logits)): cross-entropy for one-hot targets, the
+    distillation loss for a teacher's soft ones. Masked-out labels carry no target mass."""
+    log_probs = torch.log_softmax(logits, dim=-1)
+    return -torch.where(target > 0, target * log_probs, torch.zeros_like(log_probs)).sum(dim=-1)
 
 
 def mixed_loss(losses: torch.Tensor, weight: torch.Tensor, weak: torch.Tensor, weak_weight: float) -> torch.Tensor:
@@ -380,7 +405,7 @@ def finetune(cfg: FinetuneConfig, resume: bool = False, log=print) -> Dict[str, 
                 with autocast(device):
                     logits = forward(batch["input_ids"].to(device), batch["attention_mask"].to(device),
                                      batch["query_index"].to(device), batch["candidate_mask"].to(device)).float()
-                losses = torch.nn.functional.cross_entropy(logits, batch["gold"].to(device), reduction="none")
+                losses = soft_cross_entropy(logits, batch["target"].to(device))
                 loss = mixed_loss(losses, batch["weight"].to(device), batch["weak"].to(device), cfg.weak_weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

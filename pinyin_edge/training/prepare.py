@@ -10,7 +10,8 @@
   ``g2pm`` labels every polyphone as g2pM reads the sentence (a teacher that learnt CPP's
   conventions from CPP's training set). ``hybrid``: phrase readings inside dictionary phrases,
   g2pM's readings elsewhere. ``bundle`` (with ``--teacher BUNDLE``) labels as one of our own
-  bundles reads the sentence: self-training. Lines containing a test sentence are dropped first.
+  bundles reads the sentence: self-training. ``distill`` (with ``--teacher BUNDLE``) writes soft
+  labels, the bundle's probabilities times g2pM's, for the student to learn whole distributions. Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
     -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
@@ -24,7 +25,7 @@ import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..candidates import CandidateTable
-from ..data import UNLABELLED, Example, iter_corpus, read_labelled, test_sentences
+from ..data import UNLABELLED, Example, format_soft, iter_corpus, read_labelled, test_sentences
 from ..readings import is_han
 from .pretrain import drop_test_lines
 
@@ -37,7 +38,7 @@ def write_tsv(path: str, examples: Iterable[Example]) -> int:
         for ex in examples:
             if "\t" in ex.text or "\n" in ex.text:
                 continue
-            labels = dict(ex.labels)
+            labels = {**dict(ex.labels), **{o: format_soft(pairs) for o, pairs in ex.soft}}
             cols = [labels.get(i, UNLABELLED) for i, ch in enumerate(ex.text) if is_han(ch)]
             handle.write(f"{ex.text}\t{' '.join(cols)}\n")
             n += 1
@@ -109,15 +110,22 @@ class BundleLabeller:
         return polyphone_labels(text, enumerate(self.g2p.readings(text)), table)
 
 
+def _distill(bundle: str):
+    from .teachers import EnsembleTeacher
+
+    return EnsembleTeacher(bundle)
+
+
 LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "g2pm": TeacherLabeller,
-             "hybrid": HybridLabeller, "bundle": BundleLabeller}
+             "hybrid": HybridLabeller, "bundle": BundleLabeller, "distill": _distill}
+NEEDS_TEACHER = ("bundle", "distill")
 
 
-TEACHER_RULE = "--teacher BUNDLE goes with --weak-mode bundle, and only with it"
+TEACHER_RULE = "--teacher BUNDLE goes with --weak-mode bundle or distill, and only with them"
 
 
 def make_labeller(mode: str, teacher: Optional[str] = None):
-    if (mode == "bundle") != bool(teacher):
+    if (mode in NEEDS_TEACHER) != bool(teacher):
         raise ValueError(TEACHER_RULE)
     return LABELLERS[mode](teacher) if teacher else LABELLERS[mode]()
 
@@ -170,13 +178,18 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
                 wanted = {c for c in piece if c in focus and (not per_char or taken.get(c, 0) < per_char)}
                 if not wanted:
                     continue
-            labels = label(piece, table)
+            soft = ()
+            if getattr(label, "soft", False):
+                soft = tuple(sorted(label(piece, table).items()))
+                labels = tuple((o, pairs[0][0]) for o, pairs in soft)
+            else:
+                labels = label(piece, table)
             if focus is not None:
                 labels = tuple((o, r) for o, r in labels if piece[o] in wanted)
                 for char in {piece[o] for o, _ in labels}:
                     taken[char] = taken.get(char, 0) + 1
             if labels:
-                out.append(Example(piece, labels, "weak"))
+                out.append(Example(piece, labels, "weak", soft))
         if limit and len(out) >= limit:
             break
         if n % 20000 == 0:
@@ -197,8 +210,9 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                              "polyphones inside multi-character dictionary phrases; g2pm: every "
                              "polyphone as g2pM (trained on CPP train) reads it; hybrid: phrase "
                              "readings inside dictionary phrases, g2pM's elsewhere; bundle: as the "
-                             "--teacher bundle reads it (self-training)")
-    parser.add_argument("--teacher", help="with --weak-mode bundle: the model bundle that labels")
+                             "--teacher bundle reads it (self-training); distill: soft labels, the "
+                             "--teacher bundle's probabilities x g2pM's (training/teachers.py)")
+    parser.add_argument("--teacher", help="with --weak-mode bundle or distill: the model bundle that labels")
     parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
     parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
     parser.add_argument("--focus-rare", type=int, default=0, metavar="N",
@@ -206,7 +220,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                              "times, in sentences that hold one (written as weak_<mode>_rare.tsv)")
     parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
     args = parser.parse_args(argv)
-    if (args.weak_mode == "bundle") != bool(args.teacher):
+    if (args.weak_mode in NEEDS_TEACHER) != bool(args.teacher):
         parser.error(TEACHER_RULE)  # before the corpus is read, not after
     poly = os.path.join(args.data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
