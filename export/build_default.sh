@@ -63,25 +63,32 @@ fine_tune() {
     else
         rm -rf "$OUT/$name" && cp -r "${dirs[0]}" "$OUT/$name"
     fi
-    RUN_DIRS+=("${dirs[@]}")
+    RUN_DIRS=("${dirs[@]}")
 }
 
 EXCEPTIONS=()
 [ "$PHRASES" = --phrases ] && [ "$PHRASE_EXCEPTIONS" = on ] && \
     EXCEPTIONS=(--phrase-exceptions-from "$OUT/data/gold_train.tsv")
-RUN_DIRS=()
+RUN_DIRS=() TEACHER_DIRS=()
 if [ "$SELF_TRAIN" != off ]; then
     # Teacher then students: the averaged RUNS relabel the weak sentences, and the students train on
     # gold + those labels instead of pypinyin's. bundle: the teacher's readings (runtime policy
     # included); distill: soft labels, the teacher's probabilities x g2pM's (training/teachers.py).
     case "$SELF_TRAIN" in bundle|distill) ;; *) echo "recipe.env: SELF_TRAIN must be off, bundle or distill, not $SELF_TRAIN" >&2; exit 2 ;; esac
     fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
+    TEACHER_DIRS=("${RUN_DIRS[@]}")
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
         --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
-    [ -f "$OUT/data/weak_$SELF_TRAIN.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
-        --out "$OUT/data" --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only \
-        --weak-texts "${WEAK[0]}" --weak-limit "$SELF_LIMIT"
-    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$OUT/data/weak_$SELF_TRAIN.tsv"
+    # The teacher relabels the weak sentences, and (distill) the gold sentences' other polyphones too.
+    TAUGHT=("$OUT/data/taught-weak/weak_$SELF_TRAIN.tsv")
+    [ "$SELF_TRAIN" = distill ] && TAUGHT+=("$OUT/data/taught-gold/weak_$SELF_TRAIN.tsv")
+    for taught in "${TAUGHT[@]}"; do
+        case "$taught" in */taught-gold/*) texts=$OUT/data/gold_train.tsv chars=126 ;; *) texts=${WEAK[0]} chars=120 ;; esac
+        [ -f "$taught" ] || python -m pinyin_edge.training.prepare --data "$DATA" --out "$(dirname "$taught")" \
+            --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only --weak-texts "$texts" \
+            --max-chars "$chars" --weak-limit "$SELF_LIMIT"
+    done
+    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "${TAUGHT[@]}"
 else
     fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
 fi
@@ -90,4 +97,4 @@ pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZ
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
 
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$OUT/base" --finetune "${RUN_DIRS[@]}" --install "$INSTALL"
+    --base-dir "$OUT/base" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL"

@@ -36,6 +36,14 @@ DATA_CARD = [
 ]
 
 
+DISTILL_CARD = [
+    {"set": "g2pM 0.1.2.5 (PyPI; its BiLSTM learnt CPP's 79k training sentences)", "use": "training-time "
+     "teacher only: its candidate probabilities times the teacher runs' give soft labels on the 150k weak "
+     "sentences and on the gold sentences' other polyphones; the students learn those (and gold). Not "
+     "shipped, not used at run time", "licence": "Apache-2.0"},
+]
+
+
 LIMITS = [
     "A polyphone inside a pypinyin dictionary phrase takes the phrase's reading (the bundle's policy, "
     "measured better on the CPP dev slice), except the manifest's phrase_exceptions (characters whose "
@@ -111,6 +119,9 @@ def main() -> None:
     parser.add_argument("--dev", help="the selection slice for --compare (default: the bundle's dev data)")
     parser.add_argument("--finetune", nargs="+", default=[],
                         help="fine-tuning output dirs (for the card): every run that went into the model")
+    parser.add_argument("--teachers", nargs="*", default=[],
+                        help="distillation: the teacher runs whose average (x g2pM) labelled the "
+                             "students' soft labels (--finetune lists the students)")
     parser.add_argument("--install", help="copy the carded bundle here")
     args = parser.parse_args()
 
@@ -128,7 +139,7 @@ def main() -> None:
     card = {
         "name": "pinyin-edge default",
         "architecture": ARCHITECTURES[args.base],
-        "data": DATA_CARD,
+        "data": DATA_CARD + (DISTILL_CARD if args.teachers else []),
         "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
         "bundle_bytes": os.path.getsize(graph),
         "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
@@ -139,7 +150,8 @@ def main() -> None:
     dev = args.dev or (manifest.source.get("dev") or [None])[0]
     if dev:
         card["comparison_cpp_dev_slice"] = [compare(path, dev) for path in [args.bundle, *args.compare]]
-    for stage, paths in (("base", [args.base_dir] if args.base_dir else []), ("finetune", args.finetune)):
+    for stage, paths in (("base", [args.base_dir] if args.base_dir else []), ("teacher", args.teachers),
+                         ("finetune", args.finetune)):
         if paths:
             card[f"{stage}_wall_seconds"] = round(sum(wall_seconds(os.path.join(p, "log.jsonl")) for p in paths))
         for path in paths:
