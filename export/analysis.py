@@ -1,0 +1,128 @@
+"""Recipe analyses on the CPP dev selection slice (never a test set). Each prints accuracy over the
+slice's labels, deciding as the bundle does (phrase policy and exceptions) unless told otherwise.
+
+    python export/analysis.py ensemble BUNDLE [--dev runs/data/dev_cpp.tsv]
+        our candidate probabilities x g2pM's ^ w, for several w: what a g2pM teacher could add
+    python export/analysis.py priors BUNDLE --cpp-train runs/data/gold_cpp.tsv --train runs/data/gold_train.tsv
+        label-shift correction toward CPP's reading priors: tau x log(p_cpp / p_train) added to the logits
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from pinyin_edge.data import read_labelled
+from pinyin_edge.runtime.phrases import phrase_readings
+from pinyin_edge.runtime.predictor import Predictor
+
+
+@dataclass(frozen=True)
+class Query:
+    gold: str
+    char: str
+    log_probs: Optional[np.ndarray]   # the model's, over ``candidates``; None: the model does not decide
+    candidates: tuple
+    phrase: Optional[str]             # the dictionary phrase's reading, if a phrase covers the character
+    fallback: Optional[str]           # the runtime's reading when the model does not decide
+    text: str
+    offset: int
+
+
+def slice_queries(predictor: Predictor, dev: str) -> List[Query]:
+    data = read_labelled(dev)
+    texts = [e.text for e in data]
+    offsets = [[o for o, _ in e.labels] for e in data]
+    probs = []
+    for i in range(0, len(texts), 64):
+        probs += predictor.probabilities(texts[i:i + 64], offsets[i:i + 64])
+    out = []
+    for example, scored in zip(data, probs):
+        phrases = phrase_readings(example.text)
+        for offset, gold in example.labels:
+            char = example.text[offset]
+            p = scored.get(offset)
+            out.append(Query(gold, char, None if p is None else np.log(p + 1e-12), predictor.candidates(char),
+                             phrases.get(offset), predictor.manifest.dictionary.get(char) or phrases.get(offset),
+                             example.text, offset))
+    return out
+
+
+def accuracy(queries: Sequence[Query], choose: Callable[[Query], str], exceptions, policy: bool = True) -> float:
+    def decide(q: Query) -> Optional[str]:
+        if q.log_probs is None:
+            return q.fallback
+        if policy and q.phrase and q.char not in exceptions:
+            return q.phrase
+        return choose(q)
+    return sum(decide(q) == q.gold for q in queries) / len(queries)
+
+
+def ensemble(predictor: Predictor, queries: List[Query]) -> None:
+    from pinyin_edge.training.teachers import G2pMScorer
+
+    scorer = G2pMScorer()
+    theirs: Dict[int, np.ndarray] = {}
+    for i, q in enumerate(queries):
+        if q.log_probs is not None:
+            p = scorer.candidate_probs(q.text, [q.offset], [q.candidates])[0]
+            theirs[i] = np.zeros(len(q.candidates)) if p is None else np.log(p + 1e-12)
+    index = {id(q): i for i, q in enumerate(queries)}
+    exceptions = set(predictor.manifest.phrase_exceptions)
+    for policy in (True, False):
+        row = []
+        for w in (0, 0.25, 0.5, 1, 2, 4, 100):
+            def choose(q: Query, w=w) -> str:
+                return q.candidates[int(np.argmax(q.log_probs + w * theirs[index[id(q)]]))]
+            row.append(f"w={w}: {100 * accuracy(queries, choose, exceptions, policy):.2f}")
+        print("with phrase policy" if policy else "model only        ", "  ".join(row))
+
+
+def priors(predictor: Predictor, queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
+    def counts(paths):
+        table = collections.defaultdict(collections.Counter)
+        for path in paths:
+            for char, reading in read_labelled(path).labelled_pairs():
+                table[char][reading] += 1
+        return table
+    cpp, mixed = counts([cpp_train]), counts(train)
+    exceptions = set(predictor.manifest.phrase_exceptions)
+
+    def log_prior(table, q: Query, alpha: float) -> np.ndarray:
+        seen = table.get(q.char, {})
+        total = sum(seen.values()) + alpha * len(q.candidates)
+        return np.log([(seen.get(c, 0) + alpha) / total for c in q.candidates])
+    for alpha in (0.5, 1.0, 3.0):
+        row = []
+        for tau in (0, 0.1, 0.3, 0.5, 1.0):
+            def choose(q: Query, tau=tau, alpha=alpha) -> str:
+                shift = log_prior(cpp, q, alpha) - log_prior(mixed, q, alpha)
+                return q.candidates[int(np.argmax(q.log_probs + tau * shift))]
+            row.append(f"tau={tau}: {100 * accuracy(queries, choose, exceptions):.2f}")
+        print(f"alpha {alpha}", "  ".join(row))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("analysis", choices=("ensemble", "priors"))
+    parser.add_argument("bundle")
+    parser.add_argument("--dev", default="runs/data/dev_cpp.tsv", help="the selection slice")
+    parser.add_argument("--cpp-train", help="priors: CPP's gold training part")
+    parser.add_argument("--train", nargs="+", help="priors: every gold training file, as the model saw them")
+    args = parser.parse_args(argv)
+    predictor = Predictor(args.bundle)
+    queries = slice_queries(predictor, args.dev)
+    print(f"{len(queries)} labels on {args.dev}")
+    if args.analysis == "ensemble":
+        ensemble(predictor, queries)
+    else:
+        if not (args.cpp_train and args.train):
+            parser.error("priors needs --cpp-train and --train")
+        priors(predictor, queries, args.cpp_train, args.train)
+
+
+if __name__ == "__main__":
+    main()
