@@ -215,6 +215,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--teacher", help="with --weak-mode bundle or distill: the model bundle that labels")
     parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
     parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
+    parser.add_argument("--weak-out", help="the weak-label file to write (default: weak_<mode>.tsv in --out)")
     parser.add_argument("--focus-rare", type=int, default=0, metavar="N",
                         help="label only polyphones that gold_train.tsv (in --out) labels fewer than N "
                              "times, in sentences that hold one (written as weak_<mode>_rare.tsv)")
@@ -226,7 +227,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
     corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
                     if f.endswith(".txt"))
-    weak_path = os.path.join(args.out, f"weak_{args.weak_mode}{'_rare' if args.focus_rare else ''}.tsv")
+    weak_path = args.weak_out or os.path.join(args.out, f"weak_{args.weak_mode}{'_rare' if args.focus_rare else ''}.tsv")
     focus = rare_chars([os.path.join(args.out, "gold_train.tsv")], args.focus_rare) if args.focus_rare else None
     if focus is not None and not args.weak_only:
         parser.error("--focus-rare needs --weak-only (and gold_train.tsv from an earlier run in --out)")
