@@ -136,3 +136,23 @@ def test_inputs_and_statistics():
     assert B.subset_indices(10, None, 0) is None and B.subset_indices(10, 20, 0) is None
     picked = B.subset_indices(100, 7, 0)
     assert picked == sorted(set(picked)) and len(picked) == 7 and picked == B.subset_indices(100, 7, 0)
+
+
+def test_time_batched_times_a_second_pass_over_the_warmed_batches():
+    from pinyin_edge.evaluation.bench import time_batched
+
+    class Recorder:  # the harness is under test here, not a system: this one only records its calls
+        def __init__(self):
+            self.calls = []
+
+        def predict(self, batch):
+            self.calls.append(tuple(batch))
+            return [list(t) for t in batch]
+
+    texts = [f"句子{i}" for i in range(10)]
+    system = Recorder()
+    result = time_batched(system, texts, batch_size=4, max_seconds=60)
+    batches = [tuple(texts[0:4]), tuple(texts[4:8]), tuple(texts[8:10])]
+    assert system.calls == batches + batches  # warm pass, then the timed pass over the same batches
+    assert result["sentences"] == 10 and result["chars"] == sum(len(t) for t in texts)
+    assert result["chars_per_s"] > 0
