@@ -155,3 +155,14 @@ def test_weak_out_names_the_weak_label_file(tmp_path):
     example = read_labelled(str(out)).examples[0]
     assert example.text == "他在银行工作。" and dict(example.labels)[3] == "hang2"
     assert not (tmp_path / "out" / "weak_sentence.tsv").exists()
+
+
+def test_focus_keeps_soft_labels_only_on_focus_characters(bundle, table, tmp_path):
+    pytest.importorskip("g2pM")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("他在银行工作，行长很忙。\n", encoding="utf-8")
+    weak = make_weak([str(corpus)], [], 60, None, 0, mode="distill", teacher=bundle, focus={"长"}, per_char=5)
+    assert len(weak) == 1
+    example = weak[0]
+    assert {example.text[o] for o, _ in example.labels} == {"长"}
+    assert [o for o, _ in example.soft] == [o for o, _ in example.labels]

@@ -11,7 +11,8 @@
   conventions from CPP's training set). ``hybrid``: phrase readings inside dictionary phrases,
   g2pM's readings elsewhere. ``bundle`` (with ``--teacher BUNDLE``) labels as one of our own
   bundles reads the sentence: self-training. ``distill`` (with ``--teacher BUNDLE``) writes soft
-  labels, the bundle's probabilities times g2pM's, for the student to learn whole distributions. Lines containing a test sentence are dropped first.
+  labels, the bundle's probabilities times g2pM's, for the student to learn whole distributions.
+  Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
     -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
@@ -186,6 +187,7 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
                 labels = label(piece, table)
             if focus is not None:
                 labels = tuple((o, r) for o, r in labels if piece[o] in wanted)
+                soft = tuple((o, pairs) for o, pairs in soft if piece[o] in wanted)
                 for char in {piece[o] for o, _ in labels}:
                     taken[char] = taken.get(char, 0) + 1
             if labels:
