@@ -65,18 +65,17 @@ def ensemble(predictor: Predictor, queries: List[Query]) -> None:
     from pinyin_edge.training.teachers import G2pMScorer
 
     scorer = G2pMScorer()
-    theirs: Dict[int, np.ndarray] = {}
-    for i, q in enumerate(queries):
+    theirs: Dict[tuple, np.ndarray] = {}  # (text, offset) -> g2pM's log-probabilities (0: it does not decide)
+    for q in queries:
         if q.log_probs is not None:
             p = scorer.candidate_probs(q.text, [q.offset], [q.candidates])[0]
-            theirs[i] = np.zeros(len(q.candidates)) if p is None else np.log(p + 1e-12)
-    index = {id(q): i for i, q in enumerate(queries)}
+            theirs[q.text, q.offset] = np.zeros(len(q.candidates)) if p is None else np.log(p + 1e-12)
     exceptions = set(predictor.manifest.phrase_exceptions)
     for policy in (True, False):
         row = []
         for w in (0, 0.25, 0.5, 1, 2, 4, 100):
             def choose(q: Query, w=w) -> str:
-                return q.candidates[int(np.argmax(q.log_probs + w * theirs[index[id(q)]]))]
+                return q.candidates[int(np.argmax(q.log_probs + w * theirs[q.text, q.offset]))]
             row.append(f"w={w}: {100 * accuracy(queries, choose, exceptions, policy):.2f}")
         print("with phrase policy" if policy else "model only        ", "  ".join(row))
 
