@@ -16,7 +16,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from pinyin_edge.data import read_labelled
-from pinyin_edge.runtime.phrases import phrase_readings
+from pinyin_edge.runtime.phrases import deciding_phrases, phrase_readings
 from pinyin_edge.runtime.predictor import Predictor
 
 
@@ -26,7 +26,7 @@ class Query:
     char: str
     log_probs: Optional[np.ndarray]   # the model's, over ``candidates``; None: the model does not decide
     candidates: tuple
-    phrase: Optional[str]             # the dictionary phrase's reading, if a phrase covers the character
+    phrase: Optional[str]             # the reading of a dictionary phrase that decides it (bundle policy)
     fallback: Optional[str]           # the runtime's reading when the model does not decide
     text: str
     offset: int
@@ -39,29 +39,31 @@ def slice_queries(predictor: Predictor, dev: str) -> List[Query]:
     probs = []
     for i in range(0, len(texts), 64):
         probs += predictor.probabilities(texts[i:i + 64], offsets[i:i + 64])
+    exceptions = set(predictor.manifest.phrase_exceptions)
     out = []
     for example, scored in zip(data, probs):
-        phrases = phrase_readings(example.text)
+        found = phrase_readings(example.text)
+        deciding = deciding_phrases(example.text, found, exceptions)
         for offset, gold in example.labels:
             char = example.text[offset]
             p = scored.get(offset)
             out.append(Query(gold, char, None if p is None else np.log(p + 1e-12), predictor.candidates(char),
-                             phrases.get(offset), predictor.manifest.dictionary.get(char) or phrases.get(offset),
+                             deciding.get(offset), predictor.manifest.dictionary.get(char) or found.get(offset),
                              example.text, offset))
     return out
 
 
-def accuracy(queries: Sequence[Query], choose: Callable[[Query], str], exceptions, policy: bool = True) -> float:
+def accuracy(queries: Sequence[Query], choose: Callable[[Query], str], policy: bool = True) -> float:
     def decide(q: Query) -> Optional[str]:
         if q.log_probs is None:
             return q.fallback
-        if policy and q.phrase and q.char not in exceptions:
+        if policy and q.phrase:
             return q.phrase
         return choose(q)
     return sum(decide(q) == q.gold for q in queries) / len(queries)
 
 
-def ensemble(predictor: Predictor, queries: List[Query]) -> None:
+def ensemble(queries: List[Query]) -> None:
     from pinyin_edge.training.teachers import G2pMScorer
 
     scorer = G2pMScorer()
@@ -70,17 +72,16 @@ def ensemble(predictor: Predictor, queries: List[Query]) -> None:
         if q.log_probs is not None:
             p = scorer.candidate_probs(q.text, [q.offset], [q.candidates])[0]
             theirs[q.text, q.offset] = np.zeros(len(q.candidates)) if p is None else np.log(p + 1e-12)
-    exceptions = set(predictor.manifest.phrase_exceptions)
     for policy in (True, False):
         row = []
         for w in (0, 0.25, 0.5, 1, 2, 4, 100):
             def choose(q: Query, w=w) -> str:
                 return q.candidates[int(np.argmax(q.log_probs + w * theirs[q.text, q.offset]))]
-            row.append(f"w={w}: {100 * accuracy(queries, choose, exceptions, policy):.2f}")
+            row.append(f"w={w}: {100 * accuracy(queries, choose, policy):.2f}")
         print("with phrase policy" if policy else "model only        ", "  ".join(row))
 
 
-def priors(predictor: Predictor, queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
+def priors(queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
     def counts(paths):
         table = collections.defaultdict(collections.Counter)
         for path in paths:
@@ -88,7 +89,6 @@ def priors(predictor: Predictor, queries: List[Query], cpp_train: str, train: Se
                 table[char][reading] += 1
         return table
     cpp, mixed = counts([cpp_train]), counts(train)
-    exceptions = set(predictor.manifest.phrase_exceptions)
 
     def log_prior(table, q: Query, alpha: float) -> np.ndarray:
         seen = table.get(q.char, {})
@@ -100,7 +100,7 @@ def priors(predictor: Predictor, queries: List[Query], cpp_train: str, train: Se
             def choose(q: Query, tau=tau, alpha=alpha) -> str:
                 shift = log_prior(cpp, q, alpha) - log_prior(mixed, q, alpha)
                 return q.candidates[int(np.argmax(q.log_probs + tau * shift))]
-            row.append(f"tau={tau}: {100 * accuracy(queries, choose, exceptions):.2f}")
+            row.append(f"tau={tau}: {100 * accuracy(queries, choose):.2f}")
         print(f"alpha {alpha}", "  ".join(row))
 
 
@@ -116,11 +116,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     queries = slice_queries(predictor, args.dev)
     print(f"{len(queries)} labels on {args.dev}")
     if args.analysis == "ensemble":
-        ensemble(predictor, queries)
+        ensemble(queries)
     else:
         if not (args.cpp_train and args.train):
             parser.error("priors needs --cpp-train and --train")
-        priors(predictor, queries, args.cpp_train, args.train)
+        priors(queries, args.cpp_train, args.train)
 
 
 if __name__ == "__main__":

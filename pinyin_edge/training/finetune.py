@@ -105,18 +105,15 @@ class Encoder:
             self._cand_cache[char] = row
         return row
 
-    def target(self, gold: int, soft, row: torch.Tensor) -> torch.Tensor:
-        """One-hot on ``gold``, or the soft label's mass on the character's candidates, renormalised."""
+    def soft_target(self, soft, row: torch.Tensor) -> Optional[torch.Tensor]:
+        """A soft label's mass on the character's candidates, renormalised (None if none lands there)."""
         target = torch.zeros(self.num_labels)
-        for reading, p in soft or ():
+        for reading, p in soft:
             index = self.label_id.get(reading)
             if index is not None and row[index]:
                 target[index] = p
         total = target.sum()
-        if total <= 0:
-            target[gold] = 1.0
-            return target
-        return target / total
+        return target / total if total > 0 else None
 
     def __call__(self, examples: Sequence[Example], weak: Optional[Sequence[bool]] = None,
                  char_scale: Optional[Dict[str, float]] = None):
@@ -125,7 +122,7 @@ class Encoder:
         enc = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
                              max_length=self.max_length, padding=True, return_tensors="pt")
         seq = enc["input_ids"].shape[1]
-        query, gold, rows, wts, origin, flags, targets = [], [], [], [], [], [], []
+        query, gold, rows, wts, origin, flags, soft_rows = [], [], [], [], [], [], {}
         for b, ex in enumerate(examples):
             tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
             soft = dict(ex.soft)
@@ -141,15 +138,22 @@ class Encoder:
                 wts.append(char_scale.get(ex.text[offset], 1.0) if is_weak and char_scale else 1.0)
                 flags.append(is_weak)
                 origin.append((b, k))
-                targets.append(self.target(gold[-1], soft.get(offset), row))
+                if offset in soft:
+                    target = self.soft_target(soft[offset], row)
+                    if target is not None:
+                        soft_rows[len(query) - 1] = target
         if not query:
             return None
+        # One-hot rows for hard labels, a teacher's distribution where there is one.
+        targets = torch.nn.functional.one_hot(torch.tensor(gold), self.num_labels).float()
+        for index, target in soft_rows.items():
+            targets[index] = target
         return {
             "input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
             "query_index": torch.tensor(query), "gold": torch.tensor(gold),
             "candidate_mask": torch.stack(rows), "weight": torch.tensor(wts),
             "weak": torch.tensor(flags, dtype=torch.bool),
-            "target": torch.stack(targets),
+            "target": targets,
             "origin": origin,  # (example index, label index) of each query
         }
 
