@@ -15,6 +15,7 @@ OUT=${OUT:-export/out}
 RECIPE=${RECIPE:-export/recipe.env}                 # another recipe: RECIPE=path bash export/build_default.sh
 INSTALL=${INSTALL:-pinyin_edge/models/default}      # where the carded int8 bundle goes
 source "$RECIPE"
+REFIT=${REFIT:-off}
 P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
@@ -41,27 +42,32 @@ case "$BASE" in
   *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
 esac
 
-# fine_tune NAME RUNS WEAK_WEIGHT WEAK_CAP WEAK_FILE...: one `pinyin-edge train` per RUNS entry
+# fine_tune NAME RUNS WEAK_WEIGHT WEAK_CAP REFIT WEAK_FILE...: one `pinyin-edge train` per RUNS entry
 # (CPP_OVERSAMPLE:SEED), into $OUT/NAME-cppN-seedS; two or more runs are weight-averaged into $OUT/NAME.
+# REFIT=on: the dev slice joins CPP's gold part (the recipe was chosen on it already), the runs go the
+# full TRAIN_STEPS and their last checkpoints are averaged: nothing can be selected on a seen slice.
 fine_tune() {
-    local name=$1 runs=$2 weak_weight=$3 weak_cap=$4; shift 4
-    local dirs=() run over seed train
+    local name=$1 runs=$2 weak_weight=$3 weak_cap=$4 refit=$5; shift 5
+    local dirs=() picks=() run over seed train cpp=("$OUT/data/gold_cpp.tsv") patience=4 pick=
+    if [ "$refit" = on ]; then cpp+=("$OUT/data/dev_cpp.tsv") patience=1000000 pick=/last; fi
     for run in $runs; do
         over=${run%%:*} seed=${run##*:}
         train=("$OUT/data/gold_train.tsv")
-        for _ in $(seq 2 "$over"); do train+=("$OUT/data/gold_cpp.tsv"); done  # CPP's part again
+        [ "$refit" = on ] && train+=("$OUT/data/dev_cpp.tsv")
+        for _ in $(seq 2 "$over"); do train+=("${cpp[@]}"); done  # CPP's part again
         dirs+=("$OUT/$name-cpp$over-seed$seed")
+        picks+=("${dirs[-1]}$pick")
         pinyin-edge train --base-model "$OUT/base" --train "${train[@]}" --weak "$@" \
             --dev "$OUT/data/dev_cpp.tsv" --out "${dirs[-1]}" --seed "$seed" \
             --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
             --weak-ratio "$WEAK_RATIO" --weak-weight "$weak_weight" --weak-cap "$weak_cap" \
-            --eval-every "$EVAL_EVERY" --patience 4 --resume
+            --eval-every "$EVAL_EVERY" --patience "$patience" --resume
     done
     if [ "${#dirs[@]}" -gt 1 ]; then
         [ -f "$OUT/$name/best/polyphone.json" ] || \
-            pinyin-edge average "${dirs[@]}" --out "$OUT/$name" --dev "$OUT/data/dev_cpp.tsv"
+            pinyin-edge average "${picks[@]}" --out "$OUT/$name" --dev "$OUT/data/dev_cpp.tsv"
     else
-        rm -rf "$OUT/$name" && cp -r "${dirs[0]}" "$OUT/$name"
+        rm -rf "$OUT/$name" && cp -r "${picks[0]}" "$OUT/$name"
     fi
     RUN_DIRS=("${dirs[@]}")
 }
@@ -75,7 +81,7 @@ if [ "$SELF_TRAIN" != off ]; then
     # gold + those labels instead of pypinyin's. bundle: the teacher's readings (runtime policy
     # included); distill: soft labels, the teacher's probabilities x g2pM's (training/teachers.py).
     case "$SELF_TRAIN" in bundle|distill) ;; *) echo "recipe.env: SELF_TRAIN must be off, bundle or distill, not $SELF_TRAIN" >&2; exit 2 ;; esac
-    fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
+    fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" off "${WEAK[@]}"
     TEACHER_DIRS=("${RUN_DIRS[@]}")
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
         --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
@@ -88,13 +94,15 @@ if [ "$SELF_TRAIN" != off ]; then
             --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only --weak-texts "$texts" \
             --max-chars "$chars" --weak-limit "$SELF_LIMIT"
     done
-    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "${TAUGHT[@]}"
+    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$REFIT" "${TAUGHT[@]}"
 else
-    fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "${WEAK[@]}"
+    fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "$REFIT" "${WEAK[@]}"
 fi
 
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
 
+CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$OUT/base" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL"
+    --base-dir "$OUT/base" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL" \
+    "${CARD[@]}"
