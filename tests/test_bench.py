@@ -85,6 +85,42 @@ def test_quick_run_records_every_figure(quick_run):
     assert {row["name"] for row in report["targets"]} >= {"bundle size", "import + load + first call"}
 
 
+def test_quick_run_times_every_system_in_interleaved_rounds(quick_run):
+    report, out, _, _ = quick_run
+    assert report["settings"]["plan"]["speed_rounds"] == B.QUICK.speed_rounds == 2
+    for name in ("edge", "pypinyin"):
+        system = report["systems"][name]
+        rounds = system["speed_rounds"]
+        assert len(rounds) == 2
+        p50s = [r["latency_ms"]["sentence"]["p50"] for r in rounds]
+        assert system["latency_ms"]["sentence"]["p50"] == pytest.approx(sum(p50s) / 2, abs=1e-4)
+        assert system["latency_ms"]["sentence"]["n"] == sum(r["latency_ms"]["sentence"]["n"] for r in rounds)
+        rates = system["throughput"]["batched"]["rounds_chars_per_s"]
+        assert system["throughput"]["batched"]["chars_per_s"] == pytest.approx(sum(rates) / 2, abs=0.1)
+    assert "the median of 2 timing rounds" in (out / "bench.md").read_text(encoding="utf-8")
+
+
+def test_combine_speed_rounds_takes_each_figure_as_the_median_over_rounds():
+    def round_(p50, p95, rate):
+        stats = {"n": 10, "p50": p50, "p95": p95, "max": p95 + 1}
+        return {"latency_ms": {k: dict(stats) for k in B.KINDS},
+                "batch1": {"chars_per_s": rate / 2, "sentences_per_s": 1.0},
+                "batched": {"chars_per_s": rate, "sentences_per_s": 2.0, "seconds": 1.0}}
+
+    rounds = [round_(1.0, 3.0, 100.0), round_(5.0, 6.0, 300.0), round_(2.0, 9.0, 200.0)]
+    system = {"speed_rounds": rounds, "latency_ms": dict(rounds[0]["latency_ms"]),
+              "throughput": {"batch1": dict(rounds[0]["batch1"]), "batched": dict(rounds[0]["batched"])}}
+    B.combine_speed_rounds(system)
+    sentence = system["latency_ms"]["sentence"]
+    assert (sentence["n"], sentence["p50"], sentence["p95"], sentence["max"]) == (30, 2.0, 6.0, 7.0)
+    assert system["throughput"]["batched"]["chars_per_s"] == 200.0
+    assert system["throughput"]["batch1"]["chars_per_s"] == 100.0
+    assert system["throughput"]["batched"]["rounds_chars_per_s"] == [100.0, 300.0, 200.0]
+    single = {"speed_rounds": rounds[:1], "latency_ms": {"sentence": {"p50": 1.0}}}
+    B.combine_speed_rounds(single)  # one round: its figures stand as they are
+    assert single["latency_ms"] == {"sentence": {"p50": 1.0}}
+
+
 def test_quick_run_writes_markdown_and_plot(quick_run):
     report, out, _, _ = quick_run
     markdown = (out / "bench.md").read_text(encoding="utf-8")

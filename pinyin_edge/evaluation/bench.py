@@ -12,7 +12,9 @@ How it is measured (benchmarks/README.md says the same at more length):
   - *measure*: another fresh process loads the system, times batch-1 calls on three input kinds
     (IME-like 2-8 characters, the data's sentences, 300+ character paragraphs) after a warm-up,
     records its peak RSS, times batched prediction, then scores accuracy through
-    :func:`pinyin_edge.evaluation.evaluate.evaluate` (the ``eval`` command's code path).
+    :func:`pinyin_edge.evaluation.evaluate.evaluate` (the ``eval`` command's code path);
+  - *speed*: timing rounds 2..N (latency and batched throughput again, no accuracy), the systems
+    taking turns; the figures reported are medians over the rounds.
 
 * A system that cannot run (no bundle, no checkpoint, package missing) is reported as skipped with the
   reason; one that crashes is reported as failed; the benchmark goes on.
@@ -69,14 +71,15 @@ class Plan:
     max_seconds: float                  # time cap per input kind and for the batched run
     cold_runs: int                      # fresh processes for the cold start (median reported)
     worker_timeout: float               # seconds before a worker is killed and the system marked failed
+    speed_rounds: int = 1               # timing rounds per system, interleaved across systems (medians)
 
 
 QUICK = Plan(accuracy_sentences=300, iterations={"ime": 200, "sentence": 200, "paragraph": 30},
              warmup={"ime": 20, "sentence": 20, "paragraph": 3}, max_seconds=4.0, cold_runs=1,
-             worker_timeout=300.0)
+             worker_timeout=300.0, speed_rounds=2)
 FULL = Plan(accuracy_sentences=None, iterations={"ime": 2000, "sentence": 2000, "paragraph": 200},
             warmup={"ime": 100, "sentence": 100, "paragraph": 10}, max_seconds=30.0, cold_runs=3,
-            worker_timeout=1800.0)
+            worker_timeout=1800.0, speed_rounds=3)
 
 
 @dataclass
@@ -469,32 +472,38 @@ def worker_cold(spec: Dict[str, Any], name: str) -> Dict[str, Any]:
             "vm_hwm_mb": _hwm_mb(), "base_rss_mb": base_rss}
 
 
-def worker_measure(spec: Dict[str, Any], name: str) -> Dict[str, Any]:
-    """Latency per input kind, RSS, batched throughput, then accuracy (the eval code path)."""
+def _time_system(system, spec: Dict[str, Any], result: Dict[str, Any], log: Log) -> None:
+    """Batch-1 latency per input kind, then batched throughput, into ``result``."""
+    result["latency_samples_ms"], result["latency_chars"] = {}, {}
+    call = single_call(system)
+    for kind in KINDS:
+        inputs = spec["inputs"][kind]
+        samples, chars = time_calls(call, inputs["timed"], inputs["warmup"], spec["max_seconds"])
+        result["latency_samples_ms"][kind] = samples
+        result["latency_chars"][kind] = chars
+        stats = latency_stats(samples)
+        log(f"{KIND_LABELS[kind]}: p50 {stats['p50']:.3f} ms, p95 {stats['p95']:.3f} ms (n={stats['n']})")
+    result["rss_after_latency_mb"] = _maxrss_mb()
+    result["vm_hwm_after_latency_mb"] = _hwm_mb()
+    result["batched"] = time_batched(system, spec["inputs"]["sentence"]["timed"], spec["batch_size"],
+                                     spec["max_seconds"])
+    log(f"batched ({spec['batch_size']}): {result['batched']['chars_per_s'] or 0:,.0f} chars/s")
+
+
+def worker_measure(spec: Dict[str, Any], name: str, with_accuracy: bool = True) -> Dict[str, Any]:
+    """Latency per input kind, RSS, batched throughput, then (``with_accuracy``) accuracy through the
+    eval code path. Without accuracy it is one more timing round (the ``speed`` worker)."""
     log = lambda message: print(f"[bench] {name}: {message}", file=sys.stderr, flush=True)  # noqa: E731
     target = spec["targets"][name]
     try:
         system = build_system(name, target.get("model"), spec["threads"], target.get("policy_of"))
     except Exception as exc:  # noqa: BLE001
         return _worker_error(exc)
-    result: Dict[str, Any] = {"status": "ok", "loaded_rss_mb": _maxrss_mb(), "latency_samples_ms": {},
-                              "latency_chars": {}}
+    result: Dict[str, Any] = {"status": "ok", "loaded_rss_mb": _maxrss_mb()}
     try:
-        call = single_call(system)
-        for kind in KINDS:
-            inputs = spec["inputs"][kind]
-            samples, chars = time_calls(call, inputs["timed"], inputs["warmup"], spec["max_seconds"])
-            result["latency_samples_ms"][kind] = samples
-            result["latency_chars"][kind] = chars
-            stats = latency_stats(samples)
-            log(f"{KIND_LABELS[kind]}: p50 {stats['p50']:.3f} ms, p95 {stats['p95']:.3f} ms "
-                f"(n={stats['n']})")
-        result["rss_after_latency_mb"] = _maxrss_mb()
-        result["vm_hwm_after_latency_mb"] = _hwm_mb()
-        result["batched"] = time_batched(system, spec["inputs"]["sentence"]["timed"], spec["batch_size"],
-                                         spec["max_seconds"])
-        log(f"batched ({spec['batch_size']}): {result['batched']['chars_per_s'] or 0:,.0f} chars/s")
-        result["accuracy"] = _accuracy(system, spec, log)
+        _time_system(system, spec, result, log)
+        if with_accuracy:
+            result["accuracy"] = _accuracy(system, spec, log)
         result["rss_end_mb"] = _maxrss_mb()
     except Exception as exc:  # noqa: BLE001
         failure = _worker_error(exc)
@@ -525,11 +534,13 @@ def _accuracy(system, spec: Dict[str, Any], log: Log) -> List[Dict[str, Any]]:
 
 
 def worker_main(argv: Sequence[str]) -> int:
-    """``worker cold|measure SPEC OUT NAME``: one system, one measurement, result as JSON in OUT."""
+    """``worker cold|measure|speed SPEC OUT NAME``: one system, one measurement, result as JSON in OUT."""
     mode, spec_path, out_path, name = argv
+    if mode not in ("cold", "measure", "speed"):
+        raise SystemExit(f"unknown worker mode {mode!r}")
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)
-    result = worker_cold(spec, name) if mode == "cold" else worker_measure(spec, name)
+    result = worker_cold(spec, name) if mode == "cold" else worker_measure(spec, name, mode == "measure")
     with open(out_path, "w", encoding="utf-8") as handle:
         json.dump(result, handle)
     return 0
@@ -789,6 +800,7 @@ def run_bench(cfg: BenchConfig, plan: Optional[Plan] = None, log: Log = _default
             json.dump({k: spec[k] for k in ("threads", "first_text", "targets")}, handle, ensure_ascii=False)
         for name in cfg.systems:
             report["systems"][name] = _bench_system(name, targets[name], spec_path, cold_path, cfg, plan, log)
+        _more_speed_rounds(report, spec_path, cfg, plan, log)
 
     report["machine"]["loadavg_end"] = _loadavg()
     report["ratios"] = compute_ratios(report)
@@ -833,20 +845,16 @@ def _bench_system(name: str, target: Dict[str, Any], spec_path: str, cold_path: 
         log(f"{name}: {measured['status']}: {measured['reason']}")
         return {**measured, **entry, "cold_start": cold}
 
-    latency = {kind: latency_stats(measured["latency_samples_ms"][kind]) for kind in KINDS}
-    sent = measured["latency_samples_ms"]["sentence"]
-    sent_seconds = sum(sent) / 1000
-    batch1 = {"chars_per_s": round(measured["latency_chars"]["sentence"] / sent_seconds, 1),
-              "sentences_per_s": round(len(sent) / sent_seconds, 1),
-              "source": "the batch-1 sentence latency run"}
+    first = speed_figures(measured)
     native = name not in BASELINES
-    batched = {**measured["batched"], "batch_size": cfg.batch_size, "native_batching": native}
+    batched = {**first["batched"], "batch_size": cfg.batch_size, "native_batching": native}
     if not native:
         batched["note"] = f"{entry['label']} has no batch API: this is its per-sentence loop"
     return {"status": "ok", **entry,
             "accuracy": {a["name"]: a for a in measured["accuracy"]},
-            "latency_ms": latency,
-            "throughput": {"batch1": batch1, "batched": batched},
+            "latency_ms": {kind: dict(stats) for kind, stats in first["latency_ms"].items()},  # copies:
+            "throughput": {"batch1": dict(first["batch1"]), "batched": batched},  # the rounds stay as measured
+            "speed_rounds": [first],
             "cold_start": cold,
             "rss_mb": {"loaded": measured["loaded_rss_mb"], "after_latency": measured["rss_after_latency_mb"],
                        "end": measured["rss_end_mb"], "cold_start": cold.get("peak_rss_mb"),
@@ -856,6 +864,58 @@ def _bench_system(name: str, target: Dict[str, Any], spec_path: str, cold_path: 
                                "after_latency = after the batch-1 latency runs, end = after batched "
                                "throughput and accuracy; interpreter_baseline = the bare worker process"},
             "measure_process_wall_s": round(measured.get("process_wall_s", 0.0), 2)}
+
+
+def speed_figures(measured: Dict[str, Any]) -> Dict[str, Any]:
+    """One timing round's figures from a measure/speed worker's result."""
+    sent = measured["latency_samples_ms"]["sentence"]
+    sent_seconds = sum(sent) / 1000
+    return {"latency_ms": {kind: latency_stats(measured["latency_samples_ms"][kind]) for kind in KINDS},
+            "batch1": {"chars_per_s": round(measured["latency_chars"]["sentence"] / sent_seconds, 1),
+                       "sentences_per_s": round(len(sent) / sent_seconds, 1),
+                       "source": "the batch-1 sentence latency run"},
+            "batched": measured["batched"]}
+
+
+def _more_speed_rounds(report: Dict[str, Any], spec_path: str, cfg: BenchConfig, plan: Plan, log: Log) -> None:
+    """Timing rounds 2..N, each system in a fresh process, the order rotating from round to round:
+    the machine's drift (this one moved 20-30% between runs) then lands on every system alike, and
+    each figure becomes the median over the rounds (:func:`combine_speed_rounds`)."""
+    names = [n for n in cfg.systems if report["systems"][n].get("status") == "ok"]
+    for round_index in range(1, plan.speed_rounds):
+        shift = round_index % max(len(names), 1)
+        for name in names[shift:] + names[:shift]:
+            log(f"{name}: timing round {round_index + 1}/{plan.speed_rounds} (fresh process)")
+            measured = run_worker("speed", spec_path, name, cfg.threads, plan.worker_timeout)
+            system = report["systems"][name]
+            if measured.get("status") != "ok":
+                log(f"{name}: timing round {round_index + 1}: {measured['status']}: {measured['reason']}")
+                system["notes"].append(f"timing round {round_index + 1} {measured['status']}: {measured['reason']}")
+                continue
+            system["speed_rounds"].append(speed_figures(measured))
+    for name in names:
+        combine_speed_rounds(report["systems"][name])
+
+
+def combine_speed_rounds(system: Dict[str, Any]) -> None:
+    """Latency statistics and throughputs become medians over the system's timing rounds (each
+    statistic on its own: the median of the rounds' p50s is the p50 shown). ``n`` is the samples of
+    all rounds together."""
+    rounds = system.get("speed_rounds") or []
+    if len(rounds) < 2:
+        return
+    for kind in KINDS:
+        per_round = [r["latency_ms"][kind] for r in rounds]
+        stats = {key: round(_median([s.get(key) for s in per_round]), 5)
+                 for key in per_round[0] if key != "n" and all(key in s for s in per_round)}
+        system["latency_ms"][kind] = {"n": sum(s["n"] for s in per_round), **stats}
+    for mode in ("batch1", "batched"):
+        figure = system["throughput"][mode]
+        for key in ("chars_per_s", "sentences_per_s"):
+            values = [r[mode].get(key) for r in rounds]
+            if all(v is not None for v in values):
+                figure[key] = round(_median(values), 1)
+        figure["rounds_chars_per_s"] = [r[mode].get("chars_per_s") for r in rounds]
 
 
 # --------------------------------------------------------------------------------------- derived figures
@@ -1031,6 +1091,21 @@ def render_markdown(report: Dict[str, Any]) -> str:
                  + "(each system in its own process). Size: "
                  + "; ".join(f"{s.get('label', n)}: {s['size']['what']}" for n, s in report["systems"].items()
                              if s.get("size")) + ".")
+    rounds = settings["plan"].get("speed_rounds", 1)
+    if rounds > 1:
+        spread = []
+        for name, system in report["systems"].items():
+            per_round = system.get("speed_rounds") or []
+            if system.get("status") != "ok" or len(per_round) < 2:
+                continue
+            p50s = [r["latency_ms"]["sentence"]["p50"] for r in per_round]
+            rates = [r["batched"]["chars_per_s"] or 0 for r in per_round]
+            spread.append(f"{system.get('label', name)} sentence p50 {_ms(min(p50s))}-{_ms(max(p50s))} ms, "
+                          f"batched {_num(min(rates))}-{_num(max(rates))} chars/s")
+        lines.append(f"Latency and throughput: the median of {rounds} timing rounds per system, each in a "
+                     "fresh process, the systems taking turns (round 1 system by system, then rotating), so "
+                     "that the machine's drift lands on all of them alike. Round-to-round range: "
+                     + "; ".join(spread) + ".")
     lines.append("Accuracy: " + "; ".join(
         f"{d['name']}: {d['scored_sentences']:,} of {d['sentences']:,} sentences"
         + (f" (a fixed sample, seed {settings['seed']})" if d["scored_sentences"] < d["sentences"] else "")
