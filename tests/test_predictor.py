@@ -45,6 +45,14 @@ def test_ranked_probabilities(predictor):
         assert {r for r, _ in ranked} == set(predictor.candidates("银行行长"[offset]))
 
 
+def test_predict_best_is_predicts_first_entry(predictor):
+    texts = ["银行行长", "长大了", "行", "", "重新看一本书，行不行"]
+    for ranked, best in zip(predictor.predict(texts), predictor.predict_best(texts)):
+        assert sorted(ranked) == sorted(best)
+        for offset in ranked:
+            assert best[offset] == (ranked[offset][0],)
+
+
 def test_queries_limit_what_is_scored(predictor):
     (result,) = predictor.predict(["银行行长"], queries=[[2, 0]])
     assert list(result) == [2]

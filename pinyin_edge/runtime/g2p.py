@@ -278,7 +278,7 @@ class G2P:
                 queries.append([o for o in offsets if o not in user and o not in phrase])
             else:
                 queries.append(None)
-        predictions = self.predictor.predict(texts, queries)
+        predictions = (self.predictor.predict if ranked else self.predictor.predict_best)(texts, queries)
         table = self.table
         dictionary = self.manifest.dictionary  # one-reading characters, shipped in the bundle
         out = []
