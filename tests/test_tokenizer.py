@@ -96,12 +96,15 @@ def test_matches_hf_bert_tokenizer(tmp_path):
             hf(text, add_special_tokens=False)["input_ids"], repr(text)
 
 
-def test_vectorised_tables_match_the_per_character_rules():
+def test_lazy_tables_match_the_per_character_rules():
     from pinyin_edge.runtime import tokenizer as tk
 
-    kinds, lower = tk._bmp_tables()
+    every = np.arange(0x10000)
+    kinds = tk._bmp_kinds(every)  # classifies what this process has not seen yet
     wrong = [cp for cp in range(0x10000) if kinds[cp] != tk._char_kind(chr(cp))]
     assert wrong == []
-    for cp in (ord("A"), ord("Z"), ord("Ä"), ord("行"), ord("I")):
+    assert (tk._BMP_KINDS != tk._UNSEEN).all()
+    for cp in (ord("A"), ord("Z"), ord("Ä"), ord("行"), ord("I"), ord("İ")):
         expected = ord(tk._lower(chr(cp)))
-        assert lower[cp] == (expected if expected < 0x10000 else cp)
+        assert tk._BMP_LOWER[cp] == (expected if expected < 0x10000 else cp)
+    assert tk.char_kind("行") == tk.ALONE and tk.char_kind(" ") == tk.SPACE and tk.char_kind("a") == tk.WORD

@@ -56,9 +56,9 @@ def _is_punctuation(char: str) -> bool:
 def char_kind(char: str) -> int:
     """WORD, ALONE (Han or punctuation), SPACE (no token, ends a run) or DROP (no token)."""
     cp = ord(char)
-    if cp < _BMP and _bmp_tables.cache_info().currsize:
-        return int(_bmp_tables()[0][cp])
-    return _char_kind(char)
+    if cp < _BMP:
+        return int(_bmp_kinds(np.array([cp]))[0])
+    return _astral_kind(char)
 
 
 @lru_cache(maxsize=4096)
@@ -84,34 +84,27 @@ def _lower(char: str) -> str:
     return low[0] if low else char
 
 
-@lru_cache(maxsize=1)
-def _bmp_tables():
-    """(kind uint8 [65536], lower-case code point int32 [65536]) for the Basic Multilingual Plane.
+# Per BMP code point: its kind and its lower-case code point, filled the first time a text holds it
+# (classifying all 65k code points up front took 0.1-0.15 s of every G2P's load). Shared by every
+# tokenizer of the process: the values depend on Unicode only. A fill writes the lower-case entry
+# before the kind, so a reader that sees a kind sees its lower case too.
+_UNSEEN = 255
+_BMP_KINDS = np.full(_BMP, _UNSEEN, dtype=np.uint8)
+_BMP_LOWER = np.zeros(_BMP, dtype=np.int64)
 
-    Built with numpy from each code point's Unicode category (the same rules as :func:`_char_kind`,
-    checked by the tests), so a G2P loads in milliseconds rather than classifying 65k characters."""
-    chars = [chr(cp) for cp in range(_BMP)]
-    category = np.array([unicodedata.category(c)[0] for c in chars])  # major class: L, P, C, ...
-    cps = np.arange(_BMP)
-    kinds = np.full(_BMP, WORD, dtype=np.uint8)
-    han = np.array([is_han(c) for c in chars[0x3000:0xFB00]])  # Han lives in this slice of the BMP
-    alone = np.zeros(_BMP, dtype=bool)
-    alone[0x3000:0xFB00] = han
-    alone |= ((0x4E00 <= cps) & (cps <= 0x9FFF)) | ((0x3400 <= cps) & (cps <= 0x4DBF))
-    alone |= (0xF900 <= cps) & (cps <= 0xFAFF)
-    ascii_punct = ((33 <= cps) & (cps <= 47)) | ((58 <= cps) & (cps <= 64)) | \
-        ((91 <= cps) & (cps <= 96)) | ((123 <= cps) & (cps <= 126))
-    alone |= ascii_punct | (category == "P")
-    kinds[alone] = ALONE
-    space = np.frombuffer(bytes(c.isspace() for c in chars), dtype=bool)
-    kinds[space] = SPACE
-    drop = category == "C"
-    drop[[0, 0xFFFD]] = True
-    kinds[drop] = DROP
-    kinds[[9, 10, 13]] = SPACE  # tab, newline, carriage return: spaces, although category Cc
-    lower = np.array([ord(_lower(c)) for c in chars], dtype=np.int64)
-    lower[lower >= _BMP] = cps[lower >= _BMP]  # never leave the table
-    return kinds, lower
+
+def _bmp_kinds(cps: np.ndarray) -> np.ndarray:
+    """Kinds of BMP code points ``cps``, classifying (once per process) those not seen before."""
+    kinds = _BMP_KINDS[cps]
+    unseen = cps[kinds == _UNSEEN]
+    if unseen.size:
+        for cp in np.unique(unseen).tolist():
+            char = chr(cp)
+            lower = ord(_lower(char))
+            _BMP_LOWER[cp] = lower if lower < _BMP else cp  # never leave the table
+            _BMP_KINDS[cp] = _char_kind(char)
+        kinds = _BMP_KINDS[cps]
+    return kinds
 
 
 class Encoding(NamedTuple):
@@ -143,18 +136,14 @@ class Tokenizer:
         self.unk_id = self.vocab[spec.unk_token]
         self.pad_id = self.vocab[spec.pad_token]
 
-        direct = np.full(_BMP, self.unk_id, dtype=np.int64)
-        direct_cont = np.full(_BMP, self.unk_id, dtype=np.int64)
+        # Token id per BMP code point, as a run's first character and as a continuation (##c).
+        self._plain = np.full(_BMP, self.unk_id, dtype=np.int64)
+        self._cont = np.full(_BMP, self.unk_id, dtype=np.int64)
         for token, index in self.vocab.items():
             if len(token) == 1 and ord(token) < _BMP:
-                direct[ord(token)] = index
+                self._plain[ord(token)] = index
             elif len(token) == 3 and token.startswith("##") and ord(token[2]) < _BMP:
-                direct_cont[ord(token[2])] = index
-        self._kinds, lower = _bmp_tables()
-        if self.do_lower_case:
-            self._plain, self._cont = direct[lower], direct_cont[lower]
-        else:
-            self._plain, self._cont = direct, direct_cont
+                self._cont[ord(token[2])] = index
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> "Tokenizer":
@@ -192,7 +181,7 @@ class Tokenizer:
         astral = cps >= _BMP
         any_astral = bool(astral.any())
         index = np.where(astral, 0, cps) if any_astral else cps
-        kinds = self._kinds[index]
+        kinds = _bmp_kinds(index)
         if any_astral:
             kinds = kinds.copy()
             astral_at = np.flatnonzero(astral)
@@ -215,7 +204,8 @@ class Tokenizer:
             cont[0] = False
             cont[1:] &= word[:-1]
 
-        ids_all = np.where(cont, self._cont[index], self._plain[index])
+        looked_up = _BMP_LOWER[index] if self.do_lower_case else index
+        ids_all = np.where(cont, self._cont[looked_up], self._plain[looked_up])
         if any_astral:
             for i in astral_at:
                 ids_all[i] = self.token_id(text[i], bool(cont[i]))
