@@ -177,6 +177,8 @@ def main() -> None:
                     else:
                         card[key] = summary
     manifest.model_card = card
+    if args.refit and "dev" in manifest.metrics:  # the export's dev figures came from a slice it learnt
+        manifest.metrics["dev"]["note"] = "trained on this slice (refit): not held out"
     manifest.metrics["test"] = {k: {n: {"accuracy": v["accuracy"], "correct": v["correct"], "total": v["total"]}
                                     for n, v in r.items()} for k, r in results.items()}
     for target in filter(None, (args.bundle, args.install)):
