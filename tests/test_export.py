@@ -130,6 +130,16 @@ def negate_logits(path: str) -> None:
     onnx.save(model, path)
 
 
+def test_dev_metrics_say_when_the_dev_file_was_trained_on():
+    held_out = {"config": {"train": ["d/train.tsv"], "dev": ["d/dev.tsv"]}, "metrics": {"dev_accuracy": 0.9}}
+    assert onnx_export.dev_metrics(held_out) == {"dev_accuracy": 0.9}
+    refit = {"config": {"train": ["d/train.tsv", "./d/dev.tsv"], "dev": ["d/dev.tsv"]},
+             "metrics": {"dev_accuracy": 0.99}}
+    metrics = onnx_export.dev_metrics(refit)
+    assert metrics["dev_accuracy"] == 0.99 and "not held out" in metrics["note"] and "d/dev.tsv" in metrics["note"]
+    assert "note" not in refit["metrics"]  # the checkpoint's own metadata stays as it was
+
+
 @pytest.mark.parametrize("broken", ["fp32", "int8"])
 def test_gate_rejects_a_broken_graph(trained_checkpoint, tmp_path, monkeypatch, broken):
     if broken == "fp32":

@@ -92,6 +92,18 @@ def single_readings(candidates: dict) -> dict:
     return {c: r[0] for c, r in pypinyin_readings().items() if len(r) == 1 and c not in candidates}
 
 
+def dev_metrics(meta: dict) -> dict:
+    """The checkpoint's dev metrics, with a note when a dev file was among its training files too
+    (a refit after the recipe was chosen): then they are not held-out figures."""
+    config = meta.get("config", {})
+    metrics = dict(meta.get("metrics", {}))
+    seen = {os.path.normpath(p) for p in config.get("dev") or []} & \
+        {os.path.normpath(p) for p in config.get("train") or []}
+    if seen:
+        metrics["note"] = f"not held out: the checkpoint also trained on {', '.join(sorted(seen))}"
+    return metrics
+
+
 def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
     vocab = [tok for tok, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
     manifest = Manifest(
@@ -106,7 +118,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                 "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
                 "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev"),
                 **({"averaged_from": meta["averaged_from"]} if meta.get("averaged_from") else {})},
-        metrics={"dev": meta.get("metrics", {})},
+        metrics={"dev": dev_metrics(meta)},
         phrases=settings.phrases,
     )
     if settings.phrases and settings.exceptions_from:

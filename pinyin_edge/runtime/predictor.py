@@ -276,30 +276,23 @@ class Predictor:
                 queries: Optional[Sequence[Optional[Iterable[int]]]] = None) -> List[Dict[int, Ranked]]:
         """Per text: offset -> candidate readings ranked by probability, ``((reading, p), ...)``.
         Ties keep the manifest's candidate order."""
-        scored = self.probabilities(texts, queries)
-        ranked: List[Dict[int, Ranked]] = []
-        for text, per_text in zip(texts, scored):
-            result: Dict[int, Ranked] = {}
-            for offset, probs in per_text.items():
-                readings = self._readings[self._rows[text[offset]]]
-                order = np.argsort(-probs, kind="stable")
-                result[offset] = tuple((readings[j], float(probs[j])) for j in order)
-            ranked.append(result)
-        return ranked
+        def ranked(readings: Tuple[str, ...], probs: np.ndarray) -> Ranked:
+            return tuple((readings[j], float(probs[j])) for j in np.argsort(-probs, kind="stable"))
+        return self._per_offset(texts, queries, ranked)
 
     def predict_best(self, texts: Sequence[str],
                      queries: Optional[Sequence[Optional[Iterable[int]]]] = None) -> List[Dict[int, Ranked]]:
         """:meth:`predict`'s first entry only, ``((reading, p),)``, without ranking the rest: what
         a plain reading needs (``G2P.pinyin``). The same winner as :meth:`predict`, ties included."""
-        scored = self.probabilities(texts, queries)
-        best: List[Dict[int, Ranked]] = []
-        for text, per_text in zip(texts, scored):
-            result: Dict[int, Ranked] = {}
-            for offset, probs in per_text.items():
-                j = int(probs.argmax())  # the first maximum, as the stable ranking puts first
-                result[offset] = ((self._readings[self._rows[text[offset]]][j], float(probs[j])),)
-            best.append(result)
-        return best
+        def best(readings: Tuple[str, ...], probs: np.ndarray) -> Ranked:
+            j = int(probs.argmax())  # the first maximum, as the stable ranking puts first
+            return ((readings[j], float(probs[j])),)
+        return self._per_offset(texts, queries, best)
+
+    def _per_offset(self, texts, queries, pick) -> List[Dict[int, Ranked]]:
+        """Per text: offset -> ``pick(candidate readings, probabilities)``."""
+        return [{offset: pick(self._readings[self._rows[text[offset]]], probs) for offset, probs in per_text.items()}
+                for text, per_text in zip(texts, self.probabilities(texts, queries))]
 
     def predict_one(self, text: str, queries: Optional[Iterable[int]] = None) -> Dict[int, Ranked]:
         return self.predict([text], None if queries is None else [queries])[0]
