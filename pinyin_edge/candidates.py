@@ -1,7 +1,7 @@
 """The candidate table: every Han character's possible readings, in canonical form.
 
 Built from pypinyin's character dictionary, read-only (pypinyin's process-wide tables are never
-changed). Readings seen in *training* labels can be added with :meth:`CandidateTable.extend`, so a
+changed; see :mod:`pinyin_edge.dictionaries`). Readings seen in *training* labels can be added with :meth:`CandidateTable.extend`, so a
 label convention pypinyin lacks (CPP follows CC-CEDICT) is still reachable; test labels never are.
 """
 from __future__ import annotations
@@ -10,42 +10,25 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, Iterable, List, Tuple
 
-from .readings import ReadingError, normalize
-
-
-def _convert(value: str) -> Tuple[str, ...]:
-    readings: List[str] = []
-    for marked in value.split(","):
-        try:
-            reading = normalize(marked)
-        except ReadingError:
-            continue
-        if reading not in readings:
-            readings.append(reading)
-    return tuple(readings)
+from .dictionaries import dictionaries
 
 
 @lru_cache(maxsize=1)
 def pypinyin_readings() -> Dict[str, Tuple[str, ...]]:
     """char -> canonical readings in pypinyin's order (its first reading is its default)."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    table = {chr(cp): _convert(value) for cp, value in pinyin_dict.items()}
-    return {c: r for c, r in table.items() if r}
+    chars = dictionaries().chars
+    return {c: tuple(v.split(",")) for c, v in chars.items()}
 
 
 class LazyReadings(dict):
-    """pypinyin's readings converted one character at a time, on first use.
+    """pypinyin's readings split one character at a time, on first use.
 
-    For the runtime, which only looks characters up: start-up stays fast. Iterating it sees only
-    the characters looked up so far, so code that needs the whole table uses :func:`pypinyin_readings`.
+    For the runtime, which only looks characters up. Iterating it sees only the characters looked up
+    so far, so code that needs the whole table uses :func:`pypinyin_readings`.
     """
 
     def __missing__(self, char: str) -> Tuple[str, ...]:
-        from pypinyin.pinyin_dict import pinyin_dict
-
-        value = pinyin_dict.get(ord(char)) if len(char) == 1 else None
-        readings = _convert(value) if value else ()
+        readings = dictionaries().char_readings(char) if len(char) == 1 else ()
         self[char] = readings
         return readings
 

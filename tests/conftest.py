@@ -26,6 +26,14 @@ import pytest
 
 from pinyin_edge.bundle import Manifest, write_bundle
 from pinyin_edge.candidates import CandidateTable
+from pinyin_edge.dictionaries import CACHE_ENV
+
+# The compiled-dictionary cache goes to a per-run folder (inherited by CLI subprocesses), never to
+# the home of whoever runs the tests.
+if CACHE_ENV not in os.environ:
+    import tempfile
+
+    os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="pinyin-edge-test-cache-")
 
 @functools.lru_cache(maxsize=1)
 def _table() -> CandidateTable:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pinyin_edge.runtime.predictor import Predictor, window_spans
+from pinyin_edge.runtime.predictor import Predictor, split_runs, window_spans
 
 from conftest import expected_reading
 
@@ -91,6 +91,52 @@ def test_batches_respect_limits(small_window_bundle):
     lengths = [w.length for b in batches for w in b]
     assert lengths == sorted(lengths)       # length bucketing
     assert_same(predictor.predict(texts), Predictor(small_window_bundle).predict(texts))
+
+
+def _cost(lengths, runs, run_cost):
+    return sum(run_cost + (end - start) * lengths[end - 1] for start, end in runs)
+
+
+@pytest.mark.parametrize("lengths,max_batch,max_tokens", [
+    ([5] * 10 + [100], 64, 16384),
+    ([3, 4, 5, 30, 31, 31, 60, 126, 126], 64, 16384),
+    ([10] * 10, 3, 16384),
+    ([10, 20, 40, 80], 64, 100),
+    ([7], 1, 7),
+])
+def test_split_runs_covers_in_order_within_limits(lengths, max_batch, max_tokens):
+    runs = split_runs(lengths, max_batch, max_tokens, run_cost=16)
+    assert [i for s, e in runs for i in range(s, e)] == list(range(len(lengths)))
+    for start, end in runs:
+        assert end - start <= max_batch
+        assert end - start == 1 or (end - start) * lengths[end - 1] <= max_tokens
+
+
+def test_split_runs_cuts_where_padding_costs_more_than_a_run():
+    lengths = [5] * 10 + [100]
+    assert split_runs(lengths, 64, 16384, run_cost=16) == [(0, 10), (10, 11)]
+    assert split_runs(lengths, 64, 16384, run_cost=10**6) == [(0, 11)]  # runs dear: one padded run
+    assert split_runs([5, 6], 64, 16384, run_cost=16) == [(0, 2)]       # one token of padding: kept
+
+
+def test_split_runs_is_optimal_on_small_inputs():
+    """Against every way to cut a short ascending list (no limits binding)."""
+    import itertools
+    import random
+
+    rng = random.Random(1)
+    for _ in range(30):
+        lengths = sorted(rng.randint(1, 60) for _ in range(rng.randint(1, 7)))
+        n = len(lengths)
+        best = min(_cost(lengths, [(a, b) for a, b in zip((0,) + cuts, cuts + (n,))], 16)
+                   for k in range(n) for cuts in itertools.combinations(range(1, n), k))
+        assert _cost(lengths, split_runs(lengths, 64, 16384, run_cost=16), 16) == best
+
+
+def test_split_runs_rejects_unsorted_lengths():
+    assert split_runs([], 4, 100) == []
+    with pytest.raises(ValueError):
+        split_runs([5, 3], 4, 100)
 
 
 def test_boundary_polyphone_reads_as_in_short_text(small, predictor):

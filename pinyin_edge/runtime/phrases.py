@@ -6,36 +6,52 @@ those characters (93.3% -> 95.5% overall), and the model then only decides what 
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Dict, List, Optional, Sequence
+from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
 
+from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
+
+
+def phrase_words(text: str) -> List[Tuple[int, int]]:
+    """``(start, end)`` of every multi-character word in pypinyin's segmentation of ``text``.
+
+    The same forward maximum matching as ``pypinyin.seg.mmseg.seg.cut`` (strict mode: the longest
+    phrase-table key that starts here, found by growing a prefix while it is a prefix of some key), on
+    offsets rather than sliced remainders and on the compiled tables, about twice as fast; tests check
+    that the two agree."""
+    tables = dictionaries()
+    words, prefixes = tables.words, tables.prefixes
+    found: List[Tuple[int, int]] = []
+    n = len(text)
+    i = 0
+    while i < n:
+        j, last = i + 1, 0
+        while j <= n:
+            piece = text[i:j]
+            if piece in words:
+                last = j
+            elif piece not in prefixes:
+                break
+            j += 1
+        if last:
+            if last - i > 1:
+                found.append((i, last))
+            i = last
+        elif j > n:  # the rest of the text is a prefix holding no word: pypinyin yields it char by char
+            break
+        else:
+            i += 1
+    return found
 
 
 def phrase_readings(text: str) -> Dict[int, str]:
     """offset -> canonical reading for every character inside a multi-character dictionary phrase
     whose reading there is unambiguous."""
-    from pypinyin.phrases_dict import phrases_dict
-    from pypinyin.seg.mmseg import seg
-
+    tables = dictionaries()
     out: Dict[int, str] = {}
-    offset = 0
-    for word in seg.cut(text):
-        start = text.find(word, offset)
-        if start < 0:
-            break
-        offset = start + len(word)
-        if len(word) < 2:
-            continue
-        readings = phrases_dict.get(word)
-        if not readings or len(readings) != len(word):
-            continue
-        for i, options in enumerate(readings):
-            if len(options) != 1:
-                continue
-            try:
-                out[start + i] = normalize(options[0])
-            except ReadingError:
-                continue
+    for start, end in phrase_words(text):
+        for i, reading in tables.word_readings(text[start:end]):
+            out[start + i] = reading
     return out
 
 

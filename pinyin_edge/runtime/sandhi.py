@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import Collection, Dict, List, Optional, Sequence, Tuple
 
+from .phrases import phrase_words
+
 NUMERALS = frozenset("一二三四五六七八九十零〇两百千万亿壹贰叁肆伍陆柒捌玖拾佰仟")
 DIGITS = frozenset("一二三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾")  # 一百, 一千, 一两 still change
 # common words ending in 一 (read yi1 whatever follows) that pypinyin's segmenter does not know
@@ -37,16 +39,8 @@ def _tone(reading: Optional[str]) -> int:
 
 def _word_final_yi(text: str, start: int, end: int) -> set:
     """Offsets of 一 that end a multi-character word of pypinyin's segmentation of text[start:end]."""
-    try:
-        from pypinyin.seg.mmseg import seg as mmseg
-    except ImportError:  # pragma: no cover - pypinyin always ships it
-        return set()
-    out, pos = set(), start
-    for word in mmseg.cut(text[start:end]):
-        if len(word) > 1 and word.endswith("一"):
-            out.add(pos + len(word) - 1)
-        pos += len(word)
-    return out
+    piece = text[start:end]
+    return {start + e - 1 for s, e in phrase_words(piece) if piece[e - 1] == "一"}
 
 
 # 一 and 不 change tone by context (the rules above); their citation tones are yi1 and bu4. Sources
