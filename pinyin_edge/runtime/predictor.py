@@ -88,8 +88,8 @@ def split_runs(lengths: Sequence[int], max_batch: int, max_tokens: int,
     onnxruntime computes every padded position (a recurrent encoder steps through them all), so one
     run padded to its longest window can cost twice the tokens it holds. Runs only ever end where the
     length changes, so the dynamic programme is over distinct lengths (at most ``max_length``)."""
-    if not lengths:
-        return []
+    if len(lengths) < 2:
+        return [(0, len(lengths))] if lengths else []
     run_cost = RUN_COST_TOKENS if run_cost is None else run_cost
     values: List[int] = []
     ends: List[int] = []  # per distinct length: the index after its last window
@@ -297,8 +297,8 @@ class Predictor:
         """[n, width] candidate probabilities (candidate order, 0 for padding)."""
         ids = self._cand_ids[rows]
         valid = self._cand_valid[rows]
-        scores = np.take_along_axis(logits.astype(np.float64, copy=False), ids, axis=1)
-        scores = np.where(valid, scores, -np.inf)
+        scores = logits[np.arange(ids.shape[0])[:, None], ids].astype(np.float64)  # gather, then widen
+        scores[~valid] = -np.inf
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
