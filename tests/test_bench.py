@@ -49,6 +49,11 @@ def test_quick_run_records_every_figure(quick_run):
     assert report["data"][0]["name"].endswith("/mini")
     assert report["data"][0]["labels"] == len(LABELS)
 
+    cache = report["dictionary_cache"]  # edge loads pypinyin's tables from the compiled cache
+    assert cache["path"] and cache["compile_s"] > 0
+    assert any("dictionaries from pinyin-edge's cache" in n for n in report["systems"]["edge"]["notes"])
+    assert not any("cache" in n for n in report["systems"]["pypinyin"]["notes"])
+
     systems = report["systems"]
     assert set(systems) == {"edge", "pypinyin", "edge-fp32"}
     assert systems["edge-fp32"]["status"] == "skipped" and "--fp32-model" in systems["edge-fp32"]["reason"]
