@@ -5,6 +5,11 @@ slice's labels, deciding as the bundle does (phrase policy and exceptions) unles
         our candidate probabilities x g2pM's ^ w, for several w: what a g2pM teacher could add
     python export/analysis.py priors BUNDLE --cpp-train runs/data/gold_cpp.tsv --train runs/data/gold_train.tsv
         label-shift correction toward CPP's reading priors: tau x log(p_cpp / p_train) added to the logits
+    python export/analysis.py gold-only BUNDLE --checkpoint CKPT --train GOLD.tsv...
+        which polyphones the model should decide: on pypinyin's own phrases (each alone, the model
+        deciding), the model against pypinyin's default reading, by whether gold labels taught the
+        character and by how many labels (gold + weak) it was trained on. Not the dev slice: its
+        characters are nearly all gold ones. BUNDLE must decide every trained polyphone (no --gold-from).
 """
 from __future__ import annotations
 
@@ -104,14 +109,59 @@ def priors(queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
         print(f"alpha {alpha}", "  ".join(row))
 
 
+def gold_only(bundle: str, checkpoint: str, gold_files: Sequence[str], per_char: int = 30) -> None:
+    import json
+    import os
+
+    from pinyin_edge import G2P
+    from pinyin_edge.dictionaries import dictionaries
+    from pinyin_edge.exporters.policy import gold_decided
+
+    with open(os.path.join(checkpoint, "polyphone.json"), encoding="utf-8") as handle:
+        trained = json.load(handle)["trained_counts"]
+    golden = set(gold_decided(gold_files, trained)[0])
+    tables = dictionaries()
+    g2p = G2P(bundle, phrases=False)  # the model decides every polyphone it knows
+    items: Dict[str, list] = collections.defaultdict(list)
+    for word, value in sorted(tables.words.items()):
+        for offset, reading in tables.word_readings(word):
+            char = word[offset]
+            if char in trained and g2p.predictor.is_decidable(char) and len(items[char]) < per_char:
+                items[char].append((word, offset, reading))
+    words = sorted({w for rows in items.values() for w, _, _ in rows})
+    read = dict(zip(words, g2p.pinyin_batch(words)))
+    bins = ((1, 5), (5, 20), (20, 50), (50, 100), (100, None))
+    stats: Dict[tuple, list] = collections.defaultdict(lambda: [0, 0, 0, set()])
+    for char, rows in items.items():
+        n = trained[char]
+        span = next(b for b in bins if n >= b[0] and (b[1] is None or n < b[1]))
+        key = ("gold" if char in golden else "weak only", span)
+        for word, offset, reading in rows:
+            stat = stats[key]
+            stat[0] += 1
+            stat[1] += read[word][offset] == reading
+            stat[2] += tables.char_readings(char)[0] == reading
+            stat[3].add(char)
+    print("taught by    labels     chars  phrases  model%  default%")
+    for (taught, (lo, hi)), (n, model, default, chars) in sorted(stats.items()):
+        span = f"{lo}-{hi - 1}" if hi else f"{lo}+"
+        print(f"{taught:<12} {span:<10} {len(chars):>5}  {n:>7}  {100 * model / n:6.1f}  {100 * default / n:8.1f}")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("analysis", choices=("ensemble", "priors"))
+    parser.add_argument("analysis", choices=("ensemble", "priors", "gold-only"))
     parser.add_argument("bundle")
     parser.add_argument("--dev", default="runs/data/dev_cpp.tsv", help="the selection slice")
     parser.add_argument("--cpp-train", help="priors: CPP's gold training part")
-    parser.add_argument("--train", nargs="+", help="priors: every gold training file, as the model saw them")
+    parser.add_argument("--train", nargs="+", help="priors, gold-only: every gold training file, as the model saw them")
+    parser.add_argument("--checkpoint", help="gold-only: the bundle's checkpoint (its trained label counts)")
     args = parser.parse_args(argv)
+    if args.analysis == "gold-only":
+        if not (args.checkpoint and args.train):
+            parser.error("gold-only needs --checkpoint and --train")
+        gold_only(args.bundle, args.checkpoint, args.train)
+        return
     predictor = Predictor(args.bundle)
     queries = slice_queries(predictor, args.dev)
     print(f"{len(queries)} labels on {args.dev}")

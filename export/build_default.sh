@@ -99,8 +99,14 @@ else
     fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "$REFIT" "${WEAK[@]}"
 fi
 
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}"
+# The shipped bundle's model decides only the polyphones gold labels taught it (GOLD_ONLY).
+GOLD=()
+if [ "${GOLD_ONLY:-off}" = on ]; then
+    GOLD=(--gold-from "$OUT/data/gold_train.tsv" "$OUT/data/gold_cpp.tsv")
+    [ "$REFIT" = on ] && GOLD+=("$OUT/data/dev_cpp.tsv")
+fi
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${GOLD[@]}"
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${GOLD[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \

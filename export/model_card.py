@@ -61,6 +61,10 @@ LIMITS = [
     "Tone sandhi is off by default (citation tones, as CPP and g2pL label: 一 yi1 and 不 bu4 whatever "
     "a phrase or the model says); tone_sandhi=True applies the rules for 一, 不 and third-tone pairs.",
 ]
+GOLD_ONLY_LIMIT = (  # a bundle exported with --gold-from (metrics.model_decides)
+    "The model decides only the polyphones gold labels taught it (metrics.model_decides); those it "
+    "learnt from weak labels alone (pypinyin's readings: 〇, most traditional characters, rare ones) take "
+    "their phrase's reading, else pypinyin's default one, which read them better (export/README.md).")
 
 
 def wall_seconds(log_path: str) -> float:
@@ -154,7 +158,7 @@ def main() -> None:
         "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
         "weak_spots_cpp_test": results["cpp_test"]["edge"]["per_char"],
         "top_confusions_cpp_test": results["cpp_test"]["edge"]["confusions"],
-        "limits": LIMITS,
+        "limits": LIMITS + ([GOLD_ONLY_LIMIT] if "model_decides" in manifest.metrics else []),
     }
     dev = args.dev or (manifest.source.get("dev") or [None])[0]
     if dev:

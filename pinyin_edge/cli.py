@@ -139,12 +139,15 @@ def average(checkpoints, out, dev_paths):
               help="Labels inside phrases a character needs to become an exception.")
 @click.option("--exception-min-disagreement", type=click.FloatRange(0, 1), default=0.3, show_default=True,
               help="Share of those labels the phrase must read otherwise.")
+@click.option("--gold-from", "gold_from", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Gold training files: the model decides only the polyphones they label; those it "
+                   "learnt from weak labels alone are read from pypinyin's dictionary.")
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
 def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exceptions_from, exception_min_count,
-           exception_min_disagreement, min_agreement, max_drop):
+           exception_min_disagreement, gold_from, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
         from .exporters.onnx_export import ExportSettings, export_bundle
@@ -157,6 +160,7 @@ def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exce
                               exceptions_from=tuple(exceptions_from or ()),
                               exception_min_count=exception_min_count,
                               exception_min_disagreement=exception_min_disagreement,
+                              gold_from=tuple(gold_from or ()),
                               thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,

@@ -275,3 +275,30 @@ def test_export_records_the_phrase_policy_and_exceptions(trained_checkpoint, tra
     bad = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b2"), "--no-phrases",
                                     "--phrase-exceptions-from", training_data["train_tsv"]])
     assert bad.exit_code != 0 and "needs --phrases" in bad.output
+
+
+def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_checkpoint, tmp_path):
+    """--gold-from: the model decides only what gold files label; the runtime and the torch system
+    (deciding as the bundle does) read the others from pypinyin's dictionary."""
+    from pinyin_edge import G2P
+    from pinyin_edge.evaluation.systems import make_system
+
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("银行\t- hang2\n", encoding="utf-8")   # gold labels for 行 only
+    out = str(tmp_path / "bundle")
+    result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", out, "--quantize", "none",
+                                       "--no-optimize", "--gold-from", str(gold)])
+    assert result.exit_code == 0, result.output
+    manifest, _ = load_bundle(out)
+    record = manifest.metrics["model_decides"]
+    assert set(manifest.candidates) == {"行"} and record["decided"] == 1
+    assert "长" in record["left_to_the_dictionary"] and record["from"] == [str(gold)]
+    from pinyin_edge.dictionaries import dictionaries
+    from pinyin_edge.runtime.phrases import fallback_reading, phrase_readings
+
+    text = "这条路很长"
+    (annotation,) = [a for a in G2P(out).annotate(text) if a.char == "长"]
+    expected = fallback_reading(4, phrase_readings(text), dictionaries().char_readings("长"))
+    assert annotation.source == "dictionary" and annotation.reading == expected
+    torch_system = make_system("torch", model=os.path.join(trained_checkpoint, "best"), policy_of=out)
+    assert set(torch_system.predictor.candidates) == {"行"}

@@ -60,3 +60,11 @@ def test_a_malformed_policy_is_a_clear_bundle_error(bundle_copy):
             json.dump(broken, handle, ensure_ascii=False)
         with pytest.raises(BundleError, match=message):
             G2P(model=bundle_copy)
+
+
+def test_gold_decided_keeps_the_characters_gold_labels(tmp_path):
+    from pinyin_edge.exporters.policy import gold_decided
+
+    path = write_tsv(tmp_path / "gold.tsv", [("银行", "- hang2"), ("行人", "xing2 -"), ("长大", "- -")])
+    kept, counts = gold_decided([path], decided={"行", "长", "重"})
+    assert kept == ["行"] and counts == {"行": 2}   # 长 appears but is not labelled; 重 never appears

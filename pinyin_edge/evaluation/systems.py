@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..readings import ReadingError, is_han, normalize
 
@@ -178,7 +178,7 @@ class TorchSystem:
     name = "torch"
 
     def __init__(self, model: Optional[str] = None, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = ()) -> None:
+                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None) -> None:
         if model is None:
             raise ValueError("the torch system needs a checkpoint directory: give --model DIR")
         if not os.path.exists(model):
@@ -190,7 +190,8 @@ class TorchSystem:
                 raise SystemUnavailable(f"the torch system needs the 'train' extra ({exc.name} is missing): "
                                         "pip install 'pinyin-edge[train]'") from None
             raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
-        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions)
+        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions,
+                                        decided=decided)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.predictor.predict(list(texts))
@@ -204,7 +205,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
                 *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
     ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
-    ``policy_of`` (a bundle whose phrase policy and exceptions to apply) by torch; others ignore what
+    ``policy_of`` (a bundle whose phrase policy, exceptions and decided characters to apply) by torch; others ignore what
     they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
@@ -216,11 +217,14 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
         return EdgeSystem(model=model, threads=threads, phrases=phrases)
     if name == "torch":
         exceptions: Sequence[str] = ()
+        decided: Optional[Collection[str]] = None
         if policy_of is not None:
             from ..bundle import load_bundle
 
             manifest, _ = load_bundle(policy_of, verify=False)
             phrases = manifest.phrases if phrases is None else phrases
             exceptions = manifest.phrase_exceptions
-        return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions)
+            decided = set(manifest.candidates)
+        return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions,
+                           decided=decided)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

@@ -32,6 +32,7 @@ class ExportSettings:
     exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase exceptions (policy.py)
     exception_min_count: int = 5
     exception_min_disagreement: float = 0.3
+    gold_from: Tuple[str, ...] = ()  # gold files: the model decides only the polyphones they label
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
 
@@ -104,11 +105,28 @@ def dev_metrics(meta: dict) -> dict:
     return metrics
 
 
+def decided_candidates(meta: dict, settings: ExportSettings) -> Tuple[dict, Optional[dict]]:
+    """The candidates the bundle lets the model decide, and (with ``gold_from``) what was left out."""
+    candidates = dict(meta["candidates"])
+    if not settings.gold_from:
+        return candidates, None
+    from .policy import gold_decided
+
+    kept, counts = gold_decided(settings.gold_from, candidates)
+    left = sorted(set(candidates) - set(kept))
+    record = {"from": [os.path.abspath(p) for p in settings.gold_from], "decided": len(kept),
+              "left_to_the_dictionary": "".join(left),
+              "why": "polyphones without a gold label learnt only pypinyin's readings (weak labels): "
+                     "pypinyin's dictionary reads them"}
+    return {c: candidates[c] for c in kept}, record
+
+
 def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
     vocab = [tok for tok, _ in sorted(tokenizer.get_vocab().items(), key=lambda kv: kv[1])]
+    candidates, gold_record = decided_candidates(meta, settings)
     manifest = Manifest(
-        dictionary=single_readings(meta["candidates"]),
-        vocab=vocab, labels=list(meta["labels"]), candidates=dict(meta["candidates"]),
+        dictionary=single_readings(candidates),
+        vocab=vocab, labels=list(meta["labels"]), candidates=candidates,
         max_length=int(meta["max_length"]),
         quantization={"mode": settings.quantize, "method": "onnxruntime.quantization.quantize_dynamic"
                       if settings.quantize == "int8" else None, "weight_type": "QInt8",
@@ -121,10 +139,12 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
         metrics={"dev": dev_metrics(meta)},
         phrases=settings.phrases,
     )
+    if gold_record is not None:
+        manifest.metrics["model_decides"] = gold_record
     if settings.phrases and settings.exceptions_from:
         from .policy import phrase_exceptions
 
-        chars, counts = phrase_exceptions(settings.exceptions_from, meta["candidates"],
+        chars, counts = phrase_exceptions(settings.exceptions_from, candidates,
                                           settings.exception_min_count, settings.exception_min_disagreement)
         manifest.phrase_exceptions = chars
         manifest.metrics["phrase_exceptions"] = {

@@ -7,7 +7,7 @@ Han character its reading; other characters come back unchanged.
 """
 from __future__ import annotations
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Collection, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -35,12 +35,14 @@ def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str
 
 class TorchPredictor:
     def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = ()):
+                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None):
         self.phrases = phrases
         self.exceptions = frozenset(phrase_exceptions)  # as a bundle's: the model decides them everywhere
         self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
         self.device = next(self.model.parameters()).device
         self.candidates = self.meta["candidates"]
+        if decided is not None:  # as a bundle that leaves some polyphones to the dictionary
+            self.candidates = {c: r for c, r in self.candidates.items() if c in decided}
         self.labels = self.meta["labels"]
         table = CandidateTable.from_json(self.candidates)
         self.encode = Encoder(self.tokenizer, self.labels, table, self.meta["max_length"])
