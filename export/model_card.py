@@ -58,6 +58,9 @@ LIMITS = [
     "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
     "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",
     "Readings outside pypinyin's table that training never showed cannot be produced.",
+    "Traditional-character text: training text is simplified, so the model reads polyphones among "
+    "traditional characters less well (銀行行長 gives the second 行 xing2); phrases and the dictionary "
+    "still cover much of it.",
     "Tone sandhi is off by default (citation tones, as CPP and g2pL label: 一 yi1 and 不 bu4 whatever "
     "a phrase or the model says); tone_sandhi=True applies the rules for 一, 不 and third-tone pairs.",
 ]
