@@ -1,8 +1,9 @@
 """The candidate table: every Han character's possible readings, in canonical form.
 
 Built from pypinyin's character dictionary, read-only (pypinyin's process-wide tables are never
-changed; see :mod:`pinyin_edge.dictionaries`). Readings seen in *training* labels can be added with :meth:`CandidateTable.extend`, so a
-label convention pypinyin lacks (CPP follows CC-CEDICT) is still reachable; test labels never are.
+changed; see :mod:`pinyin_edge.dictionaries`). Readings seen in *training* labels can be added with
+:meth:`CandidateTable.extend`, so a label convention pypinyin lacks (CPP follows CC-CEDICT) is still
+reachable; test labels never are.
 """
 from __future__ import annotations
 

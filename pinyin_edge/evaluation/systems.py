@@ -205,8 +205,8 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
                 *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
     ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
-    ``policy_of`` (a bundle whose phrase policy, exceptions and decided characters to apply) by torch; others ignore what
-    they do not use."""
+    ``policy_of`` (a bundle whose phrase policy, exceptions and decided characters to apply) by torch;
+    others ignore what they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
     if name == "majority":
