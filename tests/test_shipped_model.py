@@ -1,0 +1,34 @@
+"""The bundle shipped in the package: it loads, it is small, and it reads clear cases right.
+
+Only clear-cut readings (a retrained model must still get them), and the policy the manifest records.
+"""
+import os
+
+import pytest
+
+from pinyin_edge import G2P
+from pinyin_edge.bundle import default_bundle_dir, load_bundle
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return G2P()
+
+
+def test_the_shipped_bundle_is_small_and_carded():
+    manifest, graph = load_bundle(default_bundle_dir())  # verifies the graph's sha256
+    assert os.path.getsize(graph) < 10 * 1024 * 1024
+    assert manifest.model_card and manifest.model_card["accuracy"]["cpp_test"]["edge"] > 0.9
+    decides = manifest.metrics.get("model_decides")
+    assert decides and decides["decided"] == len(manifest.candidates)
+    assert "〇" in decides["left_to_the_dictionary"] and "〇" not in manifest.candidates
+
+
+@pytest.mark.parametrize("text,readings", [
+    ("银行行长在长大的地方行走", "yin2 hang2 hang2 zhang3 zai4 zhang3 da4 de5 di4 fang1 xing2 zou3"),
+    ("重庆很重要", "chong2 qing4 hen3 zhong4 yao4"),
+    ("二〇〇八年", "er4 ling2 ling2 ba1 nian2"),       # 〇: the dictionary's, never the model's guess
+    ("我發現了", "wo3 fa1 xian4 le5"),               # a traditional polyphone without gold labels
+])
+def test_clear_cases(shipped, text, readings):
+    assert " ".join(shipped.pinyin(text)) == readings
