@@ -32,3 +32,14 @@ def test_the_shipped_bundle_is_small_and_carded():
 ])
 def test_clear_cases(shipped, text, readings):
     assert " ".join(shipped.pinyin(text)) == readings
+
+
+def test_info_states_the_shipped_policy():
+    from click.testing import CliRunner
+
+    from pinyin_edge.runtime.commands import info
+
+    result = CliRunner().invoke(info, [])
+    assert result.exit_code == 0, result.output
+    (policy,) = [line for line in result.output.splitlines() if line.startswith("policy:")]
+    assert "gold labels taught it" in policy and "pypinyin's dictionary the" in policy

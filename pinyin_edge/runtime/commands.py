@@ -247,6 +247,10 @@ def info(model, as_json):
             else "the model decides every polyphone it knows"
         if summary["phrases"] and summary["phrase_exceptions"]:
             policy += f", except {summary['phrase_exceptions']}"
+        decides = (summary["metrics"] or {}).get("model_decides")
+        if isinstance(decides, dict) and "decided" in decides:
+            policy += (f"; the model decides the {decides['decided']} polyphones gold labels taught it, "
+                       f"pypinyin's dictionary the {len(decides.get('left_to_the_dictionary', ''))} others")
         click.echo(f"policy: {policy}")
         for key in ("quantization", "source", "metrics", "model_card"):
             _print_mapping(key.replace("_", " "), summary[key])
