@@ -88,19 +88,33 @@ STYLE_NAMES = (
 
 @lru_cache(maxsize=None)
 def _styler(style: str):
+    """canonical reading -> ``style``. pypinyin's style machinery renders it; its renderings of every
+    reading in pypinyin's tables are cached per install (:func:`pinyin_edge.dictionaries.style_table`),
+    so a process that only reads them never imports pypinyin."""
     if style not in STYLE_NAMES:
         raise ValueError(f"unknown style {style!r}; choose one of: {', '.join(STYLE_NAMES)}")
     if style == "tone3":
         return lambda r: r
-    from pypinyin import Style
-    from pypinyin.contrib.tone_convert import to_tone
-    from pypinyin.style import convert as convert_style
+    from .dictionaries import style_table
 
-    target = getattr(Style, style.upper())
+    render = _pypinyin_renderer(style)
+    table = style_table(style, render)
+    return lambda reading: table[reading] if reading in table else render(reading)  # '' is a rendering
+
+
+def _pypinyin_renderer(style: str):
+    """pypinyin's rendering of a canonical reading in ``style``; pypinyin is imported on first use."""
+    state = {}
 
     @lru_cache(maxsize=8192)
     def render(reading: str) -> str:
-        marked = to_tone(reading[:-1] if reading.endswith("5") else reading)
-        return convert_style(marked, target, strict=True)
+        if not state:
+            from pypinyin import Style
+            from pypinyin.contrib.tone_convert import to_tone
+            from pypinyin.style import convert as convert_style
+
+            state.update(target=getattr(Style, style.upper()), to_tone=to_tone, convert=convert_style)
+        marked = state["to_tone"](reading[:-1] if reading.endswith("5") else reading)
+        return state["convert"](marked, state["target"], strict=True)
 
     return render

@@ -66,7 +66,7 @@ _PROBE = """
 import json, sys
 from pinyin_edge import G2P
 g = G2P({model!r})
-out = g.pinyin("银行行长在长大的地方行走。")
+out = g.pinyin("银行行长在长大的地方行走。") + g.pinyin("银行", style="tone")
 print(json.dumps({{"out": out, "pypinyin": "pypinyin" in sys.modules}}))
 """
 
@@ -82,8 +82,9 @@ def _probe(bundle, cache):
 def test_fresh_processes_compile_once_then_skip_pypinyin(bundle, tmp_path):
     cache = tmp_path / "cache"
     first = _probe(bundle, cache)
-    files = os.listdir(cache)
-    assert len(files) == 1 and files[0].endswith(".marshal")
+    files = sorted(os.listdir(cache))  # the dictionaries, and the tone style's renderings
+    assert len(files) == 2 and files[0].endswith("-tone.marshal") and files[1].endswith(".marshal")
+    files = files[1:]
     second = _probe(bundle, cache)
     assert first["pypinyin"] and not second["pypinyin"]  # only the compiling process imports it
     assert second["out"] == first["out"]
@@ -94,3 +95,14 @@ def test_fresh_processes_compile_once_then_skip_pypinyin(bundle, tmp_path):
 
 def test_the_process_tables_are_the_compiled_ones(compiled):
     assert dictionaries().words == compiled.words and dictionaries().chars == compiled.chars
+
+
+@pytest.mark.parametrize("style", ["tone", "tone2", "normal", "initials", "finals_tone", "bopomofo",
+                                   "cyrillic", "wadegiles"])
+def test_cached_style_renderings_are_pypinyins(style):
+    from pinyin_edge.readings import _pypinyin_renderer, _styler
+
+    styler, render = _styler(style), _pypinyin_renderer(style)
+    readings = ["hang2", "xing2", "lv4", "nve4", "a1", "er2", "yi1", "de5", "zhuang4", "r5", "m2"]
+    assert [styler(r) for r in readings] == [render(r) for r in readings]
+    assert "r5" not in dmod.style_table(style, render)  # not in pypinyin's tables: rendered on the spot
