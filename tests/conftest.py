@@ -31,9 +31,11 @@ from pinyin_edge.dictionaries import CACHE_ENV
 # The compiled-dictionary cache goes to a per-run folder (inherited by CLI subprocesses), never to
 # the home of whoever runs the tests.
 if CACHE_ENV not in os.environ:
+    import atexit
     import tempfile
 
     os.environ[CACHE_ENV] = tempfile.mkdtemp(prefix="pinyin-edge-test-cache-")
+    atexit.register(shutil.rmtree, os.environ[CACHE_ENV], True)
 
 @functools.lru_cache(maxsize=1)
 def _table() -> CandidateTable:
