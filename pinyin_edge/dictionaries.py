@@ -129,11 +129,13 @@ def _source_key() -> Optional[str]:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
 
 
-def cache_path() -> Optional[str]:
+def cache_path(part: str = "") -> Optional[str]:
+    """The cache file for this install's pypinyin (``part`` names a companion file, such as a
+    style's renderings); None when the disk cache is off."""
     folder, key = cache_dir(), _source_key()
     if folder is None or key is None:
         return None
-    return os.path.join(folder, f"pypinyin-{key}.marshal")
+    return os.path.join(folder, f"pypinyin-{key}{part}.marshal")
 
 
 def _load(path: str):
@@ -143,21 +145,6 @@ def _load(path: str):
             return marshal.loads(handle.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None
-
-
-def _read_cache(path: str) -> Optional[Dictionaries]:
-    try:
-        version, chars, words, prefixes = _load(path)
-        if version != FORMAT or not all(isinstance(x, dict) for x in (chars, words)) \
-                or not isinstance(prefixes, (list, tuple)):
-            return None
-        return Dictionaries(chars, words, frozenset(prefixes))
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-
-
-def _write_cache(path: str, tables: Dictionaries) -> None:
-    _store(path, (FORMAT, tables.chars, tables.words, sorted(tables.prefixes)))
 
 
 def _store(path: str, value) -> None:
@@ -178,6 +165,40 @@ def _store(path: str, value) -> None:
         pass
 
 
+def _load_or_compile(path: Optional[str], decode: Callable, compile_: Callable, encode: Callable):
+    """``decode`` of the cache at ``path`` (None: missing, damaged or stale), else ``compile_()``,
+    cached through ``encode`` when there is a path."""
+    value = decode(_load(path)) if path else None
+    if value is None:
+        value = compile_()
+        if path:
+            _store(path, encode(value))
+    return value
+
+
+def _encode_tables(tables: Dictionaries):
+    return FORMAT, tables.chars, tables.words, sorted(tables.prefixes)
+
+
+def _decode_tables(data) -> Optional[Dictionaries]:
+    try:
+        version, chars, words, prefixes = data
+    except (TypeError, ValueError):
+        return None
+    if version != FORMAT or not all(isinstance(x, dict) for x in (chars, words)) \
+            or not isinstance(prefixes, (list, tuple)):
+        return None
+    return Dictionaries(chars, words, frozenset(prefixes))
+
+
+def _read_cache(path: str) -> Optional[Dictionaries]:
+    return _decode_tables(_load(path))
+
+
+def _write_cache(path: str, tables: Dictionaries) -> None:
+    _store(path, _encode_tables(tables))
+
+
 _LOCK = threading.RLock()  # style_table holds it while it loads the dictionaries
 _LOADED: Optional[Dictionaries] = None
 
@@ -189,13 +210,7 @@ def dictionaries() -> Dictionaries:
         return _LOADED
     with _LOCK:
         if _LOADED is None:
-            path = cache_path()
-            tables = _read_cache(path) if path else None
-            if tables is None:
-                tables = compile_dictionaries()
-                if path:
-                    _write_cache(path, tables)
-            _LOADED = tables
+            _LOADED = _load_or_compile(cache_path(), _decode_tables, compile_dictionaries, _encode_tables)
     return _LOADED
 
 
@@ -206,23 +221,19 @@ def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
     """Every reading of pypinyin's tables rendered in ``style`` by ``render`` (pypinyin's style
     machinery, see :func:`pinyin_edge.readings._styler`): rendered once per install and style, and
     cached beside the dictionaries (about 1,500 readings, 0.1 s to render)."""
-    table = _STYLES.get(style)
-    if table is not None:
-        return table
-    with _LOCK:
-        if style not in _STYLES:
-            base = cache_path()
-            path = f"{base[:-len('.marshal')]}-{style}.marshal" if base else None
-            loaded = _load(path) if path else None
-            if isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == FORMAT \
-                    and isinstance(loaded[1], dict):
-                table = loaded[1]
-            else:
-                tables = dictionaries()
-                readings = {r for value in tables.chars.values() for r in value.split(",")}
-                readings.update(r for value in tables.words.values() for r in value.split(" ") if r)
-                table = {r: render(r) for r in sorted(readings)}
-                if path:
-                    _store(path, (FORMAT, table))
-            _STYLES[style] = table
+    def render_all() -> Dict[str, str]:
+        tables = dictionaries()
+        readings = {r for value in tables.chars.values() for r in value.split(",")}
+        readings.update(r for value in tables.words.values() for r in value.split(" ") if r)
+        return {r: render(r) for r in sorted(readings)}
+
+    def decode(data) -> Optional[Dict[str, str]]:
+        ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict)
+        return data[1] if ok else None
+
+    if style not in _STYLES:
+        with _LOCK:
+            if style not in _STYLES:
+                _STYLES[style] = _load_or_compile(cache_path(f"-{style}"), decode, render_all,
+                                                  lambda table: (FORMAT, table))
     return _STYLES[style]

@@ -102,19 +102,21 @@ def _styler(style: str):
     return lambda reading: table[reading] if reading in table else render(reading)  # '' is a rendering
 
 
+@lru_cache(maxsize=1)
+def _pypinyin_style_machinery():
+    from pypinyin import Style
+    from pypinyin.contrib.tone_convert import to_tone
+    from pypinyin.style import convert
+
+    return Style, to_tone, convert
+
+
 def _pypinyin_renderer(style: str):
     """pypinyin's rendering of a canonical reading in ``style``; pypinyin is imported on first use."""
-    state = {}
-
     @lru_cache(maxsize=8192)
     def render(reading: str) -> str:
-        if not state:
-            from pypinyin import Style
-            from pypinyin.contrib.tone_convert import to_tone
-            from pypinyin.style import convert as convert_style
-
-            state.update(target=getattr(Style, style.upper()), to_tone=to_tone, convert=convert_style)
-        marked = state["to_tone"](reading[:-1] if reading.endswith("5") else reading)
-        return state["convert"](marked, state["target"], strict=True)
+        styles, to_tone, convert = _pypinyin_style_machinery()
+        marked = to_tone(reading[:-1] if reading.endswith("5") else reading)
+        return convert(marked, getattr(styles, style.upper()), strict=True)
 
     return render

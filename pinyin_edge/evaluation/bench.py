@@ -825,11 +825,11 @@ def _input_stats(texts: Sequence[str]) -> Dict[str, Any]:
 def prepare_dictionary_cache(log: Log) -> Dict[str, Any]:
     """Make sure pypinyin's compiled dictionaries are cached (as after any first use), and time a
     compile from scratch: the one-off cost of the first process after an install."""
-    from ..dictionaries import _read_cache, cache_path, dictionaries
+    from ..dictionaries import cache_path, dictionaries
 
     path = cache_path()
-    existed = bool(path) and _read_cache(path) is not None
-    dictionaries()
+    existed = bool(path) and os.path.isfile(path)
+    dictionaries()  # reads the cache, or compiles and writes it
     # A fresh process, pypinyin's import included: what the first start after an install pays.
     probe = ("import time; t = time.perf_counter(); from pinyin_edge.dictionaries import compile_dictionaries; "
              "compile_dictionaries(); print(time.perf_counter() - t)")

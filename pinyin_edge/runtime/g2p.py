@@ -274,8 +274,8 @@ class G2P:
         queries = []
         for text, user, phrase in zip(texts, users, phrases):
             if user or phrase:  # the model decides only what no override or phrase covers
-                offsets = self.predictor.decidable_offsets(text).tolist()
-                queries.append([o for o in offsets if o not in user and o not in phrase])
+                # (the predictor keeps the characters it decides: no second pass over the text here)
+                queries.append([o for o in range(len(text)) if o not in user and o not in phrase])
             else:
                 queries.append(None)
         predictions = (self.predictor.predict if ranked else self.predictor.predict_best)(texts, queries)
