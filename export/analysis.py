@@ -10,6 +10,10 @@ slice's labels, deciding as the bundle does (phrase policy and exceptions) unles
         deciding), the model against pypinyin's default reading, by whether gold labels taught the
         character and by how many labels (gold + weak) it was trained on. Not the dev slice: its
         characters are nearly all gold ones. BUNDLE must decide every trained polyphone (no --gold-from).
+    python export/analysis.py context BUNDLE --labelled DEV... --text CORPUS... [--contexts 4 6 8 12]
+        how much text the model must read around the characters it decides: per context, accuracy on
+        the labelled files, the share of model decisions on unlabelled text that differ from whole
+        windows, the tokens run per text and the p50 time per text at batch 1
 """
 from __future__ import annotations
 
@@ -148,15 +152,63 @@ def gold_only(bundle: str, checkpoint: str, gold_files: Sequence[str], per_char:
         print(f"{taught:<12} {span:<10} {len(chars):>5}  {n:>7}  {100 * model / n:6.1f}  {100 * default / n:8.1f}")
 
 
+def context_sweep(bundle: str, labelled: Sequence[str], texts: Sequence[str], contexts: Sequence[int],
+                  max_texts: int = 3000) -> None:
+    import time
+
+    from pinyin_edge import G2P
+    from pinyin_edge.data import read_many
+
+    g2p = G2P(bundle)
+    predictor = g2p.predictor
+    examples = read_many(list(labelled)).examples
+    corpus: List[str] = []
+    for path in texts:
+        with open(path, encoding="utf-8") as handle:
+            corpus.extend(line.strip() for _, line in zip(range(max_texts // len(texts)), handle) if line.strip())
+
+    def run(context):
+        predictor.context = context
+        read = g2p.pinyin_batch([ex.text for ex in examples])
+        correct = sum(read[i][offset] == gold for i, ex in enumerate(examples) for offset, gold in ex.labels)
+        decided = [{o: r[0][0] for o, r in per.items()} for per in predictor.predict_best(corpus)]
+        tokens = sum(w.length + 2 for w in predictor.plan(corpus))
+        times = []
+        for text in corpus[:1000]:
+            began = time.perf_counter()
+            g2p.pinyin(text)
+            times.append(time.perf_counter() - began)
+        return correct, decided, tokens, 1000 * float(np.median(times))
+
+    total = sum(len(ex.labels) for ex in examples)
+    _, whole, _, _ = run(None)
+    print(f"{total} labels in {', '.join(labelled)}; {len(corpus)} unlabelled texts "
+          f"({sum(len(d) for d in whole)} model decisions)")
+    print("context  accuracy  changed   tokens  p50 ms")
+    for context in [None] + list(contexts):
+        correct, decided, tokens, p50 = run(context)
+        changed = sum(a[o] != b[o] for a, b in zip(whole, decided) for o in a)
+        name = "whole" if context is None else str(context)
+        print(f"{name:>7}  {100 * correct / total:8.2f}  {changed:7d}  {tokens:7d}  {p50:6.3f}", flush=True)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("analysis", choices=("ensemble", "priors", "gold-only"))
+    parser.add_argument("analysis", choices=("ensemble", "priors", "gold-only", "context"))
     parser.add_argument("bundle")
     parser.add_argument("--dev", default="runs/data/dev_cpp.tsv", help="the selection slice")
     parser.add_argument("--cpp-train", help="priors: CPP's gold training part")
     parser.add_argument("--train", nargs="+", help="priors, gold-only: every gold training file, as the model saw them")
     parser.add_argument("--checkpoint", help="gold-only: the bundle's checkpoint (its trained label counts)")
+    parser.add_argument("--labelled", nargs="+", help="context: labelled held-out files")
+    parser.add_argument("--text", nargs="+", help="context: unlabelled text files (one text per line)")
+    parser.add_argument("--contexts", nargs="+", type=int, default=[4, 6, 8, 12, 16])
     args = parser.parse_args(argv)
+    if args.analysis == "context":
+        if not (args.labelled and args.text):
+            parser.error("context needs --labelled and --text")
+        context_sweep(args.bundle, args.labelled, args.text, args.contexts)
+        return
     if args.analysis == "gold-only":
         if not (args.checkpoint and args.train):
             parser.error("gold-only needs --checkpoint and --train")

@@ -99,14 +99,16 @@ else
     fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "$REFIT" "${WEAK[@]}"
 fi
 
-# The shipped bundle's model decides only the polyphones gold labels taught it (GOLD_ONLY).
-GOLD=()
+# The runtime policy: the model decides only the polyphones gold labels taught it (GOLD_ONLY), and
+# reads CONTEXT tokens around them.
+POLICY=()
 if [ "${GOLD_ONLY:-off}" = on ]; then
-    GOLD=(--gold-from "$OUT/data/gold_train.tsv" "$OUT/data/gold_cpp.tsv")
-    [ "$REFIT" = on ] && GOLD+=("$OUT/data/dev_cpp.tsv")
+    POLICY=(--gold-from "$OUT/data/gold_train.tsv" "$OUT/data/gold_cpp.tsv")
+    [ "$REFIT" = on ] && POLICY+=("$OUT/data/dev_cpp.tsv")
 fi
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${GOLD[@]}"
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${GOLD[@]}"
+if [ -n "${CONTEXT:-}" ]; then POLICY+=(--context "$CONTEXT"); fi
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
+pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \

@@ -15,6 +15,9 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
 * ``phrases``: whether polyphones inside a pypinyin dictionary phrase take the phrase's reading
   (the policy chosen for this model on dev); otherwise the model decides them too.
   ``phrase_exceptions``: characters the model decides even inside phrases (measured on training data).
+* ``context``: tokens of text the model reads on each side of the characters it decides (null: the
+  whole window). A recurrent encoder costs per token, and text far from every decided character
+  rarely changes a reading, so the runtime runs only what lies within ``context`` of them.
 """
 from __future__ import annotations
 
@@ -68,6 +71,8 @@ class Manifest:
     # Characters whose phrase readings the labelled data contradicts (pypinyin's 陂 pi2 where the data
     # reads bei1): inside phrases too, the model decides them.
     phrase_exceptions: List[str] = field(default_factory=list)
+    # Tokens read on each side of the decided characters (None: the whole window), chosen on dev.
+    context: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
         return asdict(self)
@@ -110,6 +115,10 @@ class Manifest:
         if not isinstance(self.phrase_exceptions, list) or not all(
                 isinstance(c, str) and len(c) == 1 for c in self.phrase_exceptions):
             raise BundleError(f"{where}: phrase_exceptions must be a list of single characters")
+        if self.context is not None and (isinstance(self.context, bool) or not isinstance(self.context, int)
+                                         or self.context < 1):
+            raise BundleError(f"{where}: context must be a positive number of tokens or null, "
+                              f"not {self.context!r}")
 
 
 def sha256_file(path: str) -> str:

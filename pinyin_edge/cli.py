@@ -142,12 +142,15 @@ def average(checkpoints, out, dev_paths):
 @click.option("--gold-from", "gold_from", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
               help="Gold training files: the model decides only the polyphones they label; those it "
                    "learnt from weak labels alone are read from pypinyin's dictionary.")
+@click.option("--context", type=click.IntRange(min=1), default=None,
+              help="Tokens the runtime reads on each side of the characters the model decides "
+                   "(default: whole windows). Choose with `python export/analysis.py context`.")
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
 def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exceptions_from, exception_min_count,
-           exception_min_disagreement, gold_from, min_agreement, max_drop):
+           exception_min_disagreement, gold_from, context, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
         from .exporters.onnx_export import ExportSettings, export_bundle
@@ -160,7 +163,7 @@ def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exce
                               exceptions_from=tuple(exceptions_from or ()),
                               exception_min_count=exception_min_count,
                               exception_min_disagreement=exception_min_disagreement,
-                              gold_from=tuple(gold_from or ()),
+                              gold_from=tuple(gold_from or ()), context=context,
                               thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,

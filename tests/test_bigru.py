@@ -253,6 +253,26 @@ def test_bundle_decides_as_pytorch_at_any_batch_size(bigru_bundle, bigru_checkpo
     assert "model" in {n.source for t in MIXED_TEXTS for n in g2p.annotate(t)}
 
 
+def test_context_feeds_the_gru_exactly_the_tokens_around_each_query(bigru_bundle):
+    """A real GRU reads everything in its window, so a narrowed window must hold exactly the
+    ``context`` characters on each side: the readings equal those of that substring alone."""
+    from pinyin_edge.runtime.predictor import Predictor
+
+    narrow, whole = Predictor(bigru_bundle, context=2), Predictor(bigru_bundle, context=None)
+    checked = 0
+    for text in DEV_TEXTS + MIXED_TEXTS:
+        for offset in whole.decidable_offsets(text).tolist():
+            lo, hi = max(0, offset - 2), offset + 3
+            if not all("\u4e00" <= c <= "\u9fff" for c in text[lo:hi]):
+                continue  # one token per character keeps offsets and tokens aligned
+            (got,) = narrow.predict([text], queries=[[offset]])
+            (alone,) = whole.predict([text[lo:hi]], queries=[[offset - lo]])
+            assert [r for r, _ in got[offset]] == [r for r, _ in alone[offset - lo]], (text, offset)
+            np.testing.assert_allclose([p for _, p in got[offset]], [p for _, p in alone[offset - lo]], rtol=1e-4)
+            checked += 1
+    assert checked >= 10, checked
+
+
 def test_bundle_model_decisions_match_pytorch_without_phrases(bigru_bundle, bigru_checkpoint):
     """Phrases off, the model decides every polyphone it was trained on (银行, 行长 included): each
     of those readings is the exported GRU's and must be PyTorch's, batched or one text at a time."""

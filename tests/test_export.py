@@ -277,6 +277,21 @@ def test_export_records_the_phrase_policy_and_exceptions(trained_checkpoint, tra
     assert bad.exit_code != 0 and "needs --phrases" in bad.output
 
 
+def test_export_records_the_context_and_info_shows_it(trained_checkpoint, tmp_path):
+    from pinyin_edge.runtime.predictor import Predictor
+
+    out = str(tmp_path / "bundle")
+    result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", out, "--quantize", "none",
+                                       "--no-optimize", "--context", "6"])
+    assert result.exit_code == 0, result.output
+    manifest, _ = load_bundle(out)
+    assert manifest.context == 6 and Predictor(out).context == 6
+    info = CliRunner().invoke(main, ["info", "--model", out])
+    assert info.exit_code == 0 and "reads 6 tokens on each side" in info.output, info.output
+    bad = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b2"), "--context", "0"])
+    assert bad.exit_code != 0 and "--context" in bad.output
+
+
 def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_checkpoint, tmp_path):
     """--gold-from: the model decides only what gold files label; the runtime and the torch system
     (deciding as the bundle does) read the others from pypinyin's dictionary."""

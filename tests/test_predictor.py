@@ -165,3 +165,46 @@ def test_long_text_many_windows(small, wide_bundle):
 def test_bad_margin(small_window_bundle):
     with pytest.raises(ValueError):
         Predictor(small_window_bundle, margin=7)
+
+
+def test_context_narrows_windows_and_splits_far_queries(bundle):
+    """With a context, each window holds its queries plus ``context`` tokens on each side; queries
+    further apart than two contexts get windows of their own; readings stay those of short texts."""
+    narrow = Predictor(bundle, context=2)
+    filler = "我你" * 10
+    text = filler + "银行" + filler + "行长" + filler   # 行 at 21, 行 at 42, 长 at 43
+    windows = narrow.plan([text])
+    assert [(w.start, w.end, w.offsets.tolist()) for w in windows] == [(19, 24, [21]), (40, 46, [42, 43])]
+    (got,) = narrow.predict([text])
+    for offset in (21, 42, 43):
+        want = expected_reading(text[offset - 1], text[offset], text[offset + 1])
+        assert got[offset][0][0] == want, offset
+    assert_same([got], Predictor(bundle, context=None).predict([text]))
+    close = "我银行我长我"  # queries 2 and 4 lie within two contexts: one window
+    assert [(w.start, w.end) for w in narrow.plan([close])] == [(0, 6)]
+
+
+def test_context_comes_from_the_manifest_unless_given(bundle_copy):
+    import json
+    import os
+
+    from pinyin_edge.bundle import BundleError
+
+    path = os.path.join(bundle_copy, "manifest.json")
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    assert Predictor(bundle_copy).context is None
+    data["context"] = 3
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle)
+    assert Predictor(bundle_copy).context == 3
+    assert Predictor(bundle_copy, context=None).context is None
+    assert Predictor(bundle_copy, context=5).context == 5
+    for bad in (0, -1, True, "8"):
+        with pytest.raises(ValueError, match="context"):
+            Predictor(bundle_copy, context=bad)
+        data["context"] = bad
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(data, handle)
+        with pytest.raises(BundleError, match="context"):
+            Predictor(bundle_copy)

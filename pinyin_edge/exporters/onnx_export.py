@@ -33,6 +33,7 @@ class ExportSettings:
     exception_min_count: int = 5
     exception_min_disagreement: float = 0.3
     gold_from: Tuple[str, ...] = ()  # gold files: the model decides only the polyphones they label
+    context: Optional[int] = None     # tokens the runtime reads around decided characters (None: all)
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
 
@@ -138,6 +139,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                 **({"averaged_from": meta["averaged_from"]} if meta.get("averaged_from") else {})},
         metrics={"dev": dev_metrics(meta)},
         phrases=settings.phrases,
+        context=settings.context,
     )
     if gold_record is not None:
         manifest.metrics["model_decides"] = gold_record

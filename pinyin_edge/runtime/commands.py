@@ -192,6 +192,7 @@ def bundle_summary(model: str) -> dict:
         "polyphones": polyphones,
         "max_length": manifest.max_length,
         "phrases": manifest.phrases, "phrase_exceptions": "".join(manifest.phrase_exceptions),
+        "context": manifest.context,
         "tokenizer": manifest.tokenizer.type,
         "quantization": manifest.quantization,
         "source": manifest.source,
@@ -251,6 +252,8 @@ def info(model, as_json):
         if isinstance(decides, dict) and "decided" in decides:
             policy += (f"; the model decides the {decides['decided']} polyphones gold labels taught it, "
                        f"pypinyin's dictionary the {len(decides.get('left_to_the_dictionary', ''))} others")
+        if summary["context"] is not None:
+            policy += f"; the model reads {summary['context']} tokens on each side of what it decides"
         click.echo(f"policy: {policy}")
         for key in ("quantization", "source", "metrics", "model_card"):
             _print_mapping(key.replace("_", " "), summary[key])

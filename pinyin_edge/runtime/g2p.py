@@ -188,14 +188,17 @@ class G2P:
     ``model``: a bundle directory (None = the bundle shipped inside the package); ``threads``:
     onnxruntime intra-op threads; ``providers``: onnxruntime execution providers (default CPU);
     ``overrides``: a dict ``{phrase: readings}``, pairs, or an overrides file path (see
-    :func:`read_overrides`). A G2P can be shared by many threads; adding overrides while others
+    :func:`read_overrides`); ``phrases``: override the bundle's phrase policy; ``context``: tokens the
+    model reads around the characters it decides (default: the bundle's; None: whole windows).
+    A G2P can be shared by many threads; adding overrides while others
     convert is safe (each call sees one consistent set).
     """
 
     def __init__(self, model: Optional[Union[str, "os.PathLike[str]"]] = None, threads: int = 1,
                  providers: Optional[Sequence] = None,
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
-                 *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None):
+                 *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None,
+                 context: Union[int, None, str] = "bundle"):
         if model is None:
             model = default_bundle_dir()
             if not os.path.isdir(model):
@@ -203,7 +206,7 @@ class G2P:
                                   f"pass a bundle directory (G2P(model=PATH) or --model PATH), or "
                                   f"build one with `pinyin-edge export`")
         self.predictor = Predictor(model, threads=threads, providers=providers, verify=verify,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, context=context)
         self.manifest = self.predictor.manifest
         # Does pypinyin's phrase dictionary decide the polyphones it covers? None: the bundle's policy.
         self.phrases = bool(self.manifest.phrases if phrases is None else phrases)

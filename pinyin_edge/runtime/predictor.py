@@ -7,6 +7,9 @@
   is decided in the one window whose core holds it, so it always sees at least ``margin`` tokens of
   context on both sides (or the text's edge). Memory stays bounded by the batch size, whatever the
   text length.
+* With a ``context`` (the manifest's, or the caller's), a window is narrowed to its queries plus
+  ``context`` tokens on each side, and split where two queries lie further apart than two contexts:
+  an encoder's cost grows with every token it runs, and far text rarely changes a reading.
 * Only windows whose core holds at least one wanted position are run. Windows of all texts are sorted
   by length and cut into runs of similar length (each run is padded to its longest window, and
   onnxruntime computes the padding): see :func:`split_runs`.
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -137,12 +140,13 @@ class Predictor:
 
     ``batch_size`` caps windows per run and ``batch_tokens`` caps padded tokens per run;
     ``margin`` is the context kept on each side of a window's core (default: a quarter of the
-    window, at most 32 tokens).
+    window, at most 32 tokens). ``context`` narrows windows to that many tokens around the characters
+    they decide (default: the manifest's ``context``; ``None``: whole windows).
     """
 
     def __init__(self, model: str, threads: int = 1, providers: Optional[Sequence] = None,
                  verify: bool = True, batch_size: int = 64, batch_tokens: int = 16384,
-                 margin: Optional[int] = None):
+                 margin: Optional[int] = None, context: Union[int, None, str] = "bundle"):
         model = os.fspath(model)
         if os.path.isfile(model):  # the graph file itself was given: use its bundle directory
             model = os.path.dirname(os.path.abspath(model))
@@ -162,6 +166,11 @@ class Predictor:
             raise ValueError("batch_size must be >= 1 and batch_tokens >= the model's max_length")
         self.batch_size = int(batch_size)
         self.batch_tokens = int(batch_tokens)
+        if context == "bundle":
+            context = manifest.context
+        if context is not None and (isinstance(context, bool) or not isinstance(context, int) or context < 1):
+            raise ValueError(f"context must be a positive number of tokens, None or 'bundle', not {context!r}")
+        self.context: Optional[int] = context
 
         label_index = {label: i for i, label in enumerate(self.labels)}
         unk = self.tokenizer.unk_id
@@ -249,15 +258,31 @@ class Predictor:
                     continue
             spans = window_spans(int(encoding.ids.size), self.max_content, self.margin)
             if len(spans) == 1:
-                windows.append(Window(t, 0, spans[0][1], tokens, offsets))
+                windows.extend(self._windows(t, 0, spans[0][1], tokens, offsets))
                 continue
             core_starts = np.fromiter((s[2] for s in spans), dtype=np.int64, count=len(spans))
             which = np.searchsorted(core_starts, tokens, side="right") - 1
             bounds = (np.flatnonzero(np.diff(which)) + 1).tolist()
             for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
                 start, end, _, _ = spans[int(which[lo])]
-                windows.append(Window(t, start, end, tokens[lo:hi], offsets[lo:hi]))
+                windows.extend(self._windows(t, start, end, tokens[lo:hi], offsets[lo:hi]))
         return windows, all_rows, encodings
+
+    def _windows(self, text: int, start: int, end: int, tokens: np.ndarray, offsets: np.ndarray
+                 ) -> List[Window]:
+        """The window over ``[start, end)`` deciding ``tokens`` (ascending); with a context, one
+        window per group of queries, each narrowed to ``context`` tokens around its group. Groups
+        split where the tokens between two queries outnumber the two contexts and the specials that
+        a second window adds."""
+        context = self.context
+        if context is None:
+            return [Window(text, start, end, tokens, offsets)]
+        bounds = (np.flatnonzero(np.diff(tokens) > 2 * context + 3) + 1).tolist()
+        windows = []
+        for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
+            windows.append(Window(text, max(start, int(tokens[lo]) - context),
+                                  min(end, int(tokens[hi - 1]) + 1 + context), tokens[lo:hi], offsets[lo:hi]))
+        return windows
 
     def _batches(self, windows: List[Window]) -> Iterable[List[Window]]:
         """Windows sorted by length, cut into runs by :func:`split_runs`."""
