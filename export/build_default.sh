@@ -107,6 +107,10 @@ if [ "${GOLD_ONLY:-off}" = on ]; then
     [ "$REFIT" = on ] && POLICY+=("$OUT/data/dev_cpp.tsv")
 fi
 if [ -n "${CONTEXT:-}" ]; then POLICY+=(--context "$CONTEXT"); fi
+if [ -n "${FIXED_FROM:-}" ] && [ "${GOLD_ONLY:-off}" = on ]; then
+    POLICY+=(--fixed-from)
+    for name in $FIXED_FROM; do POLICY+=("$DATA/corpus/$name"); done
+fi
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
 pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
 

@@ -70,6 +70,13 @@ GOLD_ONLY_LIMIT = (  # a bundle exported with --gold-from (metrics.model_decides
     "their phrase's reading, else pypinyin's default one, which read them better (export/README.md).")
 
 
+FIXED_LIMIT = (  # a bundle exported with --fixed-from (metrics.fixed_readings)
+    "Polyphones the model read one way on a corpus sample, and that no gold label outside a phrase reads "
+    "otherwise (metrics.fixed_readings: 给 gei3, 看 kan4, 和 he2), take that reading outside dictionary "
+    "phrases without the model; their rare other readings, mostly surnames (查 zha1, 单 shan4, 盖 ge3), "
+    "come only from phrases or user overrides (the model had not read them either).")
+
+
 def wall_seconds(log_path: str) -> float:
     """Time spanned by a JSONL training log (resumed runs: the sum of each run's span)."""
     if not os.path.exists(log_path):
@@ -161,7 +168,8 @@ def main() -> None:
         "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
         "weak_spots_cpp_test": results["cpp_test"]["edge"]["per_char"],
         "top_confusions_cpp_test": results["cpp_test"]["edge"]["confusions"],
-        "limits": LIMITS + ([GOLD_ONLY_LIMIT] if "model_decides" in manifest.metrics else []),
+        "limits": LIMITS + ([GOLD_ONLY_LIMIT] if "model_decides" in manifest.metrics else [])
+        + ([FIXED_LIMIT] if "fixed_readings" in manifest.metrics else []),
     }
     dev = args.dev or (manifest.source.get("dev") or [None])[0]
     if dev:

@@ -11,7 +11,9 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
   whitespace gets no token.
 * ``candidates``: polyphone -> its readings; a query's softmax runs over those labels only.
 * ``dictionary``: Han character -> its one reading, for characters that need no model (taken from
-  pypinyin's table at export time, so a runtime in any language needs no other dictionary).
+  pypinyin's table at export time, so a runtime in any language needs no other dictionary), and the
+  polyphones whose reading the export fixed (the model read them one way: ``metrics.fixed_readings``);
+  a deciding phrase still reads those.
 * ``phrases``: whether polyphones inside a pypinyin dictionary phrase take the phrase's reading
   (the policy chosen for this model on dev); otherwise the model decides them too.
   ``phrase_exceptions``: characters the model decides even inside phrases (measured on training data).

@@ -145,12 +145,21 @@ def average(checkpoints, out, dev_paths):
 @click.option("--context", type=click.IntRange(min=1), default=None,
               help="Tokens the runtime reads on each side of the characters the model decides "
                    "(default: whole windows). Choose with `python export/analysis.py context`.")
+@click.option("--fixed-from", "fixed_from", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Unlabelled text files (a text per line): polyphones the model reads one way there "
+                   "(--fixed-min-share of at least --fixed-min-decisions), and that no --gold-from label "
+                   "reads otherwise, get that reading from the bundle's dictionary: the model runs less.")
+@click.option("--fixed-texts-per-file", type=click.IntRange(min=1), default=3000, show_default=True,
+              help="Lines read from each --fixed-from file.")
+@click.option("--fixed-min-decisions", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--fixed-min-share", type=click.FloatRange(0.5, 1), default=0.999, show_default=True)
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
 def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exceptions_from, exception_min_count,
-           exception_min_disagreement, gold_from, context, min_agreement, max_drop):
+           exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
+           fixed_min_share, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
         from .exporters.onnx_export import ExportSettings, export_bundle
@@ -159,11 +168,15 @@ def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exce
         need_extra("export", exc)
     if exceptions_from and not phrases:
         raise UserError("--phrase-exceptions-from needs --phrases (with --no-phrases the model decides all)")
+    if fixed_from and not gold_from:
+        raise UserError("--fixed-from needs --gold-from (the gold labels a fixed reading must never contradict)")
     settings = ExportSettings(quantize=quantize, optimize=not no_optimize, phrases=phrases,
                               exceptions_from=tuple(exceptions_from or ()),
                               exception_min_count=exception_min_count,
                               exception_min_disagreement=exception_min_disagreement,
                               gold_from=tuple(gold_from or ()), context=context,
+                              fixed_from=tuple(fixed_from or ()), fixed_per_file=fixed_texts_per_file,
+                              fixed_min_decisions=fixed_min_decisions, fixed_min_share=fixed_min_share,
                               thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,

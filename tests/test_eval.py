@@ -323,10 +323,11 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     calls = {}
 
     class FakePredictor:
-        def __init__(self, checkpoint, device="cuda", phrases=None, phrase_exceptions=(), decided=None):
+        def __init__(self, checkpoint, device="cuda", phrases=None, phrase_exceptions=(), decided=None, fixed=None):
             calls["init"] = (checkpoint, device, phrases)
             calls["exceptions"] = tuple(phrase_exceptions)
             calls["decided"] = decided
+            calls["fixed"] = fixed
 
         def predict(self, texts):
             calls["texts"] = texts
@@ -337,7 +338,7 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pinyin_edge.training.predict", fake)
     system = make_system("torch", model=str(tmp_path))
     assert system.predict(("行", "银行")) == [["hang2"], ["hang2", "hang2"]]
-    assert calls == {"init": (str(tmp_path), "cpu", True), "exceptions": (), "decided": None,
+    assert calls == {"init": (str(tmp_path), "cpu", True), "exceptions": (), "decided": None, "fixed": None,
                      "texts": ["行", "银行"]}
     make_system("torch", model=str(tmp_path), phrases=False)
     assert calls["init"] == (str(tmp_path), "cpu", False)

@@ -292,6 +292,38 @@ def test_export_records_the_context_and_info_shows_it(trained_checkpoint, tmp_pa
     assert bad.exit_code != 0 and "--context" in bad.output
 
 
+def test_export_fixes_the_readings_the_model_always_chooses(trained_checkpoint, tmp_path):
+    """--fixed-from: a polyphone the model read one way across the texts (and no gold label outside
+    a phrase reads otherwise) moves from the model's candidates to the bundle's dictionary."""
+    from pinyin_edge import G2P
+
+    gold = tmp_path / "gold.tsv"
+    gold.write_text("银行\t- hang2\n很长\t- chang2\n", encoding="utf-8")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("这条路很长\n" * 12 + "他走在长路上\n" * 12, encoding="utf-8")
+    plain, fixed = str(tmp_path / "plain"), str(tmp_path / "fixed")
+    common = ["--quantize", "none", "--no-optimize", "--gold-from", str(gold)]
+    assert CliRunner().invoke(main, ["export", trained_checkpoint, "--out", plain] + common).exit_code == 0
+    result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", fixed, "--fixed-from", str(texts),
+                                       "--fixed-min-decisions", "24"] + common)
+    assert result.exit_code == 0, result.output
+    manifest, _ = load_bundle(fixed)
+    record = manifest.metrics["fixed_readings"]
+    assert record["texts"] == 24 and record["min_decisions"] == 24 and record["from"] == [str(texts)]
+    read = [note.reading for text in ("这条路很长", "他走在长路上") for note in G2P(plain).annotate(text)
+            if note.char == "长"]
+    if len(set(read)) == 1 and read[0] == "chang2":   # one reading, and gold's own: fixed
+        assert record["readings"] == {"长": ["chang2", 24, 1]}
+        assert "长" not in manifest.candidates and manifest.dictionary["长"] == "chang2"
+        assert [n.source for n in G2P(fixed).annotate("很长") if n.char == "长"] == ["dictionary"]
+    else:                                             # several readings, or one that gold contradicts
+        assert record["readings"] == {} and "长" in manifest.candidates
+    assert "行" in manifest.candidates   # 24 decisions were needed; 行 had none
+    bad = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b2"),
+                                    "--fixed-from", str(texts)])
+    assert bad.exit_code != 0 and "--fixed-from needs --gold-from" in bad.output
+
+
 def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_checkpoint, tmp_path):
     """--gold-from: the model decides only what gold files label; the runtime and the torch system
     (deciding as the bundle does) read the others from pypinyin's dictionary."""

@@ -68,3 +68,44 @@ def test_gold_decided_keeps_the_characters_gold_labels(tmp_path):
     path = write_tsv(tmp_path / "gold.tsv", [("银行", "- hang2"), ("行人", "xing2 -"), ("长大", "- -")])
     kept, counts = gold_decided([path], decided={"行", "长", "重"})
     assert kept == ["行"] and counts == {"行": 2}   # 长 appears but is not labelled; 重 never appears
+
+
+def test_fixed_readings_are_what_the_model_always_reads_and_no_gold_label_contradicts(bundle, tmp_path):
+    from collections import Counter
+
+    from pinyin_edge.exporters.policy import fixed_readings, gold_outside_phrases, model_decisions
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("他走了。\n\n" * 120 + "我很好\n" * 30, encoding="utf-8")
+    decisions, read = model_decisions(bundle, [str(texts)], per_file=1000)
+    assert read == 150 and decisions["了"] == Counter(le5=120) and decisions["好"] == Counter(hao3=30)
+    gold = gold_outside_phrases([write_tsv(tmp_path / "gold.tsv", [
+        ("他来了", "- - le5"), ("了解", "liao3 -"),   # the second lies inside a deciding phrase
+        ("他不去", "- bu2 -")])])                      # sandhi forms count as the citation reading
+    assert gold["了"] == Counter(le5=1) and gold["不"] == Counter(bu4=1)
+    assert fixed_readings(decisions, gold, min_decisions=100) == {"了": ("le5", 120, 1)}   # 好: 30 < 100
+    assert set(fixed_readings(decisions, gold, min_decisions=30)) == {"了", "好"}
+    contradicted = dict(gold, **{"了": Counter(le5=1, liao3=1)})
+    assert fixed_readings(decisions, contradicted, min_decisions=100) == {}
+    mixed = dict(decisions, **{"了": Counter(le5=998, liao3=2)})
+    assert fixed_readings(mixed, gold, min_decisions=100, min_share=0.999) == {}
+    assert fixed_readings(mixed, gold, min_decisions=100, min_share=0.998) == {"了": ("le5", 1000, 1)}
+
+
+def test_runtime_reads_a_fixed_polyphone_from_the_dictionary_outside_phrases(bundle_copy):
+    from pinyin_edge import G2P
+
+    path = os.path.join(bundle_copy, "manifest.json")
+    with open(path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    readings = manifest["candidates"].pop("了")
+    manifest["dictionary"]["了"] = "le5"
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, ensure_ascii=False)
+    g2p = G2P(model=bundle_copy)
+    assert not g2p.predictor.is_decidable("了")
+    note = g2p.annotate("他走了")[2]
+    assert (note.reading, note.source) == ("le5", "dictionary")
+    assert [r for r, _ in note.candidates] == ["le5"] + [r for r in readings if r != "le5"]
+    assert g2p.pinyin("他走了", heteronym=True)[2][0] == "le5"
+    assert g2p.annotate("了解")[0].reading == "liao3"   # a deciding phrase still reads it

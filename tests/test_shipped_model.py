@@ -20,7 +20,9 @@ def test_the_shipped_bundle_is_small_and_carded():
     assert os.path.getsize(graph) < 10 * 1024 * 1024
     assert manifest.model_card and manifest.model_card["accuracy"]["cpp_test"]["edge"] > 0.9
     decides = manifest.metrics.get("model_decides")
-    assert decides and decides["decided"] == len(manifest.candidates)
+    fixed = manifest.metrics.get("fixed_readings", {}).get("readings", {})
+    assert decides and decides["decided"] == len(manifest.candidates) + len(fixed)
+    assert all(manifest.dictionary[c] == reading for c, (reading, _, _) in fixed.items())
     assert "〇" in decides["left_to_the_dictionary"] and "〇" not in manifest.candidates
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
-from typing import Callable, Collection, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Collection, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..readings import ReadingError, is_han, normalize
 
@@ -178,7 +178,8 @@ class TorchSystem:
     name = "torch"
 
     def __init__(self, model: Optional[str] = None, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None) -> None:
+                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None,
+                 fixed: Optional[Mapping[str, str]] = None) -> None:
         if model is None:
             raise ValueError("the torch system needs a checkpoint directory: give --model DIR")
         if not os.path.exists(model):
@@ -191,7 +192,7 @@ class TorchSystem:
                                         "pip install 'pinyin-edge[train]'") from None
             raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
         self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions,
-                                        decided=decided)
+                                        decided=decided, fixed=fixed)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.predictor.predict(list(texts))
@@ -205,7 +206,8 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
                 *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
     ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
-    ``policy_of`` (a bundle whose phrase policy, exceptions and decided characters to apply) by torch;
+    ``policy_of`` (a bundle whose phrase policy, exceptions, decided characters and fixed readings to
+    apply) by torch;
     others ignore what they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
@@ -218,6 +220,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
     if name == "torch":
         exceptions: Sequence[str] = ()
         decided: Optional[Collection[str]] = None
+        fixed: Optional[Mapping[str, str]] = None
         if policy_of is not None:
             from ..bundle import load_bundle
 
@@ -225,6 +228,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
             phrases = manifest.phrases if phrases is None else phrases
             exceptions = manifest.phrase_exceptions
             decided = set(manifest.candidates)
+            fixed = manifest.dictionary
         return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions,
-                           decided=decided)
+                           decided=decided, fixed=fixed)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

@@ -34,6 +34,10 @@ class ExportSettings:
     exception_min_disagreement: float = 0.3
     gold_from: Tuple[str, ...] = ()  # gold files: the model decides only the polyphones they label
     context: Optional[int] = None     # tokens the runtime reads around decided characters (None: all)
+    fixed_from: Tuple[str, ...] = ()  # unlabelled text: polyphones the model always reads one way there
+    fixed_per_file: int = 3000        # (and gold_from never contradicts) get a fixed reading (policy.py)
+    fixed_min_decisions: int = 100
+    fixed_min_share: float = 0.999
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
 
@@ -189,5 +193,32 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
             write_bundle(out.rstrip("/") + ".rejected", manifest, final)
             raise ParityError("; ".join(report.failures) +
                               f" (bundle kept for inspection at {out.rstrip('/')}.rejected)")
+        if settings.fixed_from:
+            staged = os.path.join(work, "staged")
+            write_bundle(staged, manifest, final)
+            fix_readings(manifest, staged, settings, log)
         write_bundle(out, manifest, final)
     return manifest
+
+
+def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, log=print) -> None:
+    """Move the polyphones the model always reads one way from ``candidates`` to ``dictionary``."""
+    from .policy import fixed_readings, gold_outside_phrases, model_decisions
+
+    if not settings.gold_from:
+        raise ValueError("fixed readings need the gold files (gold_from) that must never contradict them")
+    decisions, texts = model_decisions(bundle_dir, settings.fixed_from, settings.fixed_per_file, log=log)
+    gold = gold_outside_phrases(settings.gold_from, manifest.phrases, manifest.phrase_exceptions)
+    fixed = fixed_readings(decisions, gold, settings.fixed_min_decisions, settings.fixed_min_share)
+    for char, (reading, _, _) in fixed.items():
+        del manifest.candidates[char]
+        manifest.dictionary[char] = reading
+    share = sum(n for _, n, _ in fixed.values()) / max(1, sum(sum(c.values()) for c in decisions.values()))
+    manifest.metrics["fixed_readings"] = {
+        "from": [os.path.abspath(p) for p in settings.fixed_from], "texts": texts,
+        "gold": [os.path.abspath(p) for p in settings.gold_from],
+        "min_decisions": settings.fixed_min_decisions, "min_share": settings.fixed_min_share,
+        "share_of_model_decisions": round(share, 4),
+        "readings": {c: list(v) for c, v in fixed.items()}}  # char -> [reading, decisions, gold labels]
+    log(f"fixed readings: {len(fixed)} polyphones the model read one way in {texts} texts "
+        f"({share:.1%} of its decisions there) go to the dictionary")

@@ -10,10 +10,16 @@ weak labels alone learnt pypinyin's reading (the weak labels came from pypinyin'
 teacher that did), and the dictionary reads it better than the model's imitation: on pypinyin's own
 phrases, 98.3% against 98.7% for such characters seen 100+ times, 50.8% against 84.0% for those seen
 under 5 (`export/README.md`). 〇 in dates and traditional characters (發, 題) were the visible cases.
+
+:func:`fixed_readings` finds the polyphones the model always reads one way: on a sample of unlabelled
+text it chose that reading nearly every time, and no gold label outside a deciding phrase reads the
+character otherwise (了 le5, 给 gei3, 看 kan4). The bundle reads those from its dictionary instead,
+so the model runs for fewer characters (and fewer texts at all) at no measured cost in accuracy.
 """
 from __future__ import annotations
 
-from typing import Dict, Iterable, List, Sequence, Tuple
+from collections import Counter
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 
 def phrase_disagreement(paths: Sequence[str]) -> Dict[str, Tuple[int, int]]:
@@ -56,3 +62,62 @@ def gold_decided(paths: Sequence[str], decided: Iterable[str]) -> Tuple[List[str
             counts[char] = counts.get(char, 0) + 1
     kept = sorted(c for c in set(decided) if counts.get(c))
     return kept, {c: counts[c] for c in kept}
+
+
+def model_decisions(bundle: str, text_paths: Sequence[str], per_file: int = 3000, batch_size: int = 256,
+                    log: Optional[Callable[[str], None]] = None) -> Tuple[Dict[str, Counter], int]:
+    """(char -> how often the bundle's model chose each reading, texts read) over the first
+    ``per_file`` non-empty lines of each text file, deciding as the runtime does."""
+    from ..runtime.g2p import G2P
+
+    g2p = G2P(bundle)
+    texts: List[str] = []
+    for path in text_paths:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = (line.strip() for line in handle)
+            texts.extend(line for _, line in zip(range(per_file), (x for x in lines if x)))
+    counts: Dict[str, Counter] = {}
+    for start in range(0, len(texts), batch_size):
+        for notes in g2p.annotate_batch(texts[start:start + batch_size]):
+            for note in notes:
+                if note.source == "model":
+                    counts.setdefault(note.char, Counter())[note.reading] += 1
+        if log and (start // batch_size) % 20 == 19:
+            log(f"fixed readings: {start + batch_size}/{len(texts)} texts read")
+    return counts, len(texts)
+
+
+def gold_outside_phrases(paths: Sequence[str], phrases: bool = True,
+                         phrase_exceptions: Iterable[str] = ()) -> Dict[str, Counter]:
+    """char -> gold readings (citation tones) of its labels that no deciding phrase covers (with
+    ``phrases`` off, none does)."""
+    from ..data import read_many
+    from ..runtime.phrases import deciding_phrases, phrase_readings
+    from ..runtime.sandhi import SANDHI_FORMS
+
+    exceptions = frozenset(phrase_exceptions)
+    counts: Dict[str, Counter] = {}
+    for example in read_many(list(paths)):
+        covered = deciding_phrases(example.text, phrase_readings(example.text) if phrases else None, exceptions)
+        for offset, reading in example.labels:
+            if offset not in covered:
+                char = example.text[offset]
+                reading = SANDHI_FORMS.get(char, {}).get(reading, reading)
+                counts.setdefault(char, Counter())[reading] += 1
+    return counts
+
+
+def fixed_readings(decisions: Mapping[str, Counter], gold: Mapping[str, Counter], min_decisions: int = 100,
+                   min_share: float = 0.999) -> Dict[str, Tuple[str, int, int]]:
+    """char -> (its fixed reading, model decisions, gold labels) for each character the model read
+    ``min_share`` of at least ``min_decisions`` times one way, that no gold label reads otherwise."""
+    fixed = {}
+    for char, counts in decisions.items():
+        total = sum(counts.values())
+        if total < min_decisions:
+            continue
+        reading, count = counts.most_common(1)[0]
+        labels = gold.get(char, Counter())
+        if count >= min_share * total and labels[reading] == sum(labels.values()):
+            fixed[char] = (reading, total, labels[reading])
+    return dict(sorted(fixed.items()))

@@ -249,9 +249,15 @@ def info(model, as_json):
         if summary["phrases"] and summary["phrase_exceptions"]:
             policy += f", except {summary['phrase_exceptions']}"
         decides = (summary["metrics"] or {}).get("model_decides")
+        fixed = (summary["metrics"] or {}).get("fixed_readings")
+        fixed = fixed.get("readings") if isinstance(fixed, dict) else None
+        fixed = fixed if isinstance(fixed, dict) else {}
         if isinstance(decides, dict) and "decided" in decides:
-            policy += (f"; the model decides the {decides['decided']} polyphones gold labels taught it, "
-                       f"pypinyin's dictionary the {len(decides.get('left_to_the_dictionary', ''))} others")
+            policy += (f"; the model decides {summary['polyphones']} of the {decides['decided']} polyphones "
+                       f"gold labels taught it, pypinyin's dictionary the "
+                       f"{len(decides.get('left_to_the_dictionary', ''))} others")
+        if fixed:
+            policy += f"; {len(fixed)} polyphones the model always read one way have that fixed reading"
         if summary["context"] is not None:
             policy += f"; the model reads {summary['context']} tokens on each side of what it decides"
         click.echo(f"policy: {policy}")

@@ -298,9 +298,10 @@ class G2P:
                 elif offset in pred:
                     cands = pred[offset]
                     decisions.append((cands[0][0], cands if ranked else (), "model"))
-                elif char in dictionary:
+                elif char in dictionary:  # one reading, or a polyphone the bundle fixed (export --fixed-from)
                     reading = dictionary[char]
-                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
+                    decisions.append((reading, self._dictionary_ranked(char, reading) if ranked else (),
+                                      "dictionary"))
                 elif not is_han(char):
                     decisions.append((None, (), "none"))
                 elif len(table.get(char)) == 1:  # a bundle without a dictionary: pypinyin's table
@@ -334,10 +335,13 @@ class G2P:
                              phrase: Dict[int, str]) -> None:
         """The dictionary's reading (phrase, else default) for polyphones the model skips."""
         for offset in offsets:
-            cands = self.table.get(text[offset])
-            reading = fallback_reading(offset, phrase, cands)
-            rest = tuple((r, 0.0) for r in cands if r != reading)
-            decisions[offset] = (reading, ((reading, 1.0),) + rest if ranked else (), "dictionary")
+            char = text[offset]
+            reading = fallback_reading(offset, phrase, self.table.get(char))
+            decisions[offset] = (reading, self._dictionary_ranked(char, reading) if ranked else (), "dictionary")
+
+    def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
+        """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
+        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
 
     # -- public API ---------------------------------------------------------------------------------------
     @staticmethod

@@ -7,7 +7,7 @@ Han character its reading; other characters come back unchanged.
 """
 from __future__ import annotations
 
-from typing import Collection, Dict, List, Optional, Sequence, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import torch
 
@@ -20,14 +20,19 @@ from ..data import Example
 
 
 def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str],
-                        table: CandidateTable) -> List[str]:
+                        table: CandidateTable, fixed: Optional[Mapping[str, str]] = None) -> List[str]:
     """Each character as the runtime reads it without the model: ``policy`` (the phrases that decide,
-    empty with phrases off) first, then :func:`fallback_reading` for polyphones, else the one reading."""
+    empty with phrases off) first, then a bundle's ``fixed`` reading, then :func:`fallback_reading`
+    for polyphones, else the one reading."""
+    fixed = fixed or {}
     out = []
     for offset, char in enumerate(text):
         cands = table.get(char)
         if len(cands) > 1:
-            out.append(policy[offset] if offset in policy else fallback_reading(offset, phrase, cands))
+            if offset in policy:
+                out.append(policy[offset])
+            else:
+                out.append(fixed[char] if char in fixed else fallback_reading(offset, phrase, cands))
         else:
             out.append(cands[0] if cands else char)
     return out
@@ -35,8 +40,10 @@ def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str
 
 class TorchPredictor:
     def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None):
+                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None,
+                 fixed: Optional[Mapping[str, str]] = None):
         self.phrases = phrases
+        self.fixed = dict(fixed or {})  # a bundle's dictionary: the polyphones it reads one fixed way
         self.exceptions = frozenset(phrase_exceptions)  # as a bundle's: the model decides them everywhere
         self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
         self.device = next(self.model.parameters()).device
@@ -60,7 +67,7 @@ class TorchPredictor:
             token_of = align_chars(offsets, len(text))
             found = phrase_readings(text)
             phrase = deciding_phrases(text, found if self.phrases else None, self.exceptions)  # as the runtime
-            results.append(dictionary_readings(text, phrase, found, self.full_table))
+            results.append(dictionary_readings(text, phrase, found, self.full_table, self.fixed))
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:
                     continue
