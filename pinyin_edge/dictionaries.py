@@ -12,6 +12,8 @@ dictionary the same way).
   be written costs only the compile time, in every process.
 * Location: ``$PINYIN_EDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/pinyin-edge``, else
   ``~/.cache/pinyin-edge``. ``PINYIN_EDGE_CACHE_DIR=""`` turns the disk cache off.
+* A compile also removes other installs' cache files untouched for :data:`STALE_DAYS` days (left by
+  an upgraded pypinyin); a live install whose file was removed compiles it again once.
 * The tables are pypinyin's as installed: changes made at run time with ``pypinyin.load_phrases_dict``
   do not reach pinyin-edge (use :class:`~pinyin_edge.G2P` overrides).
 """
@@ -24,12 +26,13 @@ import os
 import tempfile
 import threading
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from .readings import ReadingError, normalize
 
 FORMAT = 1
 CACHE_ENV = "PINYIN_EDGE_CACHE_DIR"
+STALE_DAYS = 30
 _DATA_FILES = ("pinyin_dict.json", "pinyin_dict.py", "phrases_dict.json", "phrases_dict.py")
 
 
@@ -138,6 +141,28 @@ def cache_path(part: str = "") -> Optional[str]:
     return os.path.join(folder, f"pypinyin-{key}{part}.marshal")
 
 
+def prune_stale(keep: str, max_age_days: float = STALE_DAYS) -> List[str]:
+    """Remove the cache files of other pypinyin installs (keys other than the one in ``keep``, a
+    cache path) not modified for ``max_age_days``; returns what was removed."""
+    import glob
+    import time
+
+    folder, name = os.path.split(keep)
+    key = name[len("pypinyin-"):][:20]  # see cache_path
+    cutoff = time.time() - max_age_days * 86400
+    removed = []
+    for path in glob.glob(os.path.join(folder, "pypinyin-*.marshal")):
+        if os.path.basename(path).startswith(f"pypinyin-{key}"):
+            continue
+        try:
+            if os.path.getmtime(path) < cutoff:
+                os.unlink(path)
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
 def _load(path: str):
     """The marshalled object at ``path``; None when it is missing or unreadable."""
     try:
@@ -210,7 +235,11 @@ def dictionaries() -> Dictionaries:
         return _LOADED
     with _LOCK:
         if _LOADED is None:
-            _LOADED = _load_or_compile(cache_path(), _decode_tables, compile_dictionaries, _encode_tables)
+            path = cache_path()
+            fresh = path is not None and not os.path.exists(path)
+            _LOADED = _load_or_compile(path, _decode_tables, compile_dictionaries, _encode_tables)
+            if fresh:  # this install's first compile: a good moment to drop what others left behind
+                prune_stale(path)
     return _LOADED
 
 

@@ -81,7 +81,12 @@ def _probe(bundle, cache):
 
 def test_fresh_processes_compile_once_then_skip_pypinyin(bundle, tmp_path):
     cache = tmp_path / "cache"
+    cache.mkdir()
+    stale = cache / ("pypinyin-" + "0" * 20 + ".marshal")   # left by another pypinyin, long ago
+    stale.write_bytes(b"old")
+    os.utime(stale, (0, 0))
     first = _probe(bundle, cache)
+    assert not stale.exists()   # the first compile pruned it
     files = sorted(os.listdir(cache))  # the dictionaries, and the tone style's renderings
     assert len(files) == 2 and files[0].endswith("-tone.marshal") and files[1].endswith(".marshal")
     files = files[1:]
@@ -106,3 +111,19 @@ def test_cached_style_renderings_are_pypinyins(style):
     readings = ["hang2", "xing2", "lv4", "nve4", "a1", "er2", "yi1", "de5", "zhuang4", "r5", "m2"]
     assert [styler(r) for r in readings] == [render(r) for r in readings]
     assert "r5" not in dmod.style_table(style, render)  # not in pypinyin's tables: rendered on the spot
+
+
+def test_prune_removes_only_other_installs_old_files(tmp_path):
+    mine = tmp_path / ("pypinyin-" + "a" * 20 + ".marshal")
+    names = {"mine_style": "a" * 20 + "-tone", "old": "b" * 20, "old_style": "b" * 20 + "-tone",
+             "recent": "c" * 20}
+    paths = {k: tmp_path / f"pypinyin-{v}.marshal" for k, v in names.items()}
+    for path in [mine, *paths.values()]:
+        path.write_bytes(b"x")
+    for key in ("mine_style", "old", "old_style"):
+        os.utime(paths[key], (0, 0))
+    (tmp_path / "notes.txt").write_text("not ours")
+    removed = dmod.prune_stale(str(mine))
+    assert sorted(removed) == sorted(str(paths[k]) for k in ("old", "old_style"))
+    assert mine.exists() and paths["mine_style"].exists() and paths["recent"].exists()
+    assert (tmp_path / "notes.txt").exists()
