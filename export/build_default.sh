@@ -5,6 +5,8 @@
 # Every stage resumes or is skipped when its output exists: rerun after an interruption.
 #
 #   bash export/build_default.sh [DATA_DIR]        (default ../shared/data)
+#   RECIPE=export/recipe-fast.env bash export/build_default.sh   (the fast bundle, pinyin_edge/models/fast:
+#       the same teacher and soft labels, narrower students; run after the default build to reuse them)
 #
 # Needs: pip install torch==2.13.0 && pip install -e ".[train,export,bench]"
 # Outputs go to export/out/ (git-ignored); the last step copies the int8 bundle into the package.
@@ -13,9 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA=${1:-../shared/data}
 OUT=${OUT:-export/out}
 RECIPE=${RECIPE:-export/recipe.env}                 # another recipe: RECIPE=path bash export/build_default.sh
-INSTALL=${INSTALL:-pinyin_edge/models/default}      # where the carded int8 bundle goes
 source "$RECIPE"
+INSTALL=${INSTALL:-${INSTALL_TO:-pinyin_edge/models/default}}  # where the carded int8 bundle goes
 REFIT=${REFIT:-off}
+TAG=${TAG:-}                    # a variant's students and bundles: $OUT/finetune$TAG, $OUT/bundle$TAG-int8
+STUDENT_UNITS=${STUDENT_UNITS:-} # GRU units a direction of the students (blank: the base's own)
+STUDENT_ENCODER_LR_SCALE=${STUDENT_ENCODER_LR_SCALE:-$ENCODER_LR_SCALE}
 P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
@@ -42,12 +47,22 @@ case "$BASE" in
   *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
 esac
 
-# fine_tune NAME RUNS WEAK_WEIGHT WEAK_CAP REFIT WEAK_FILE...: one `pinyin-edge train` per RUNS entry
-# (CPP_OVERSAMPLE:SEED), into $OUT/NAME-cppN-seedS; two or more runs are weight-averaged into $OUT/NAME.
+# Narrower students start from LAC's first STUDENT_UNITS units of each gate (lac_import --units).
+STUDENT_BASE=$OUT/base
+if [ -n "$STUDENT_UNITS" ]; then
+    [ "$BASE" = lac ] || { echo "recipe: STUDENT_UNITS needs BASE=lac" >&2; exit 2; }
+    STUDENT_BASE=$OUT/base-units$STUDENT_UNITS
+    [ -f "$STUDENT_BASE/config.json" ] || python -m pinyin_edge.training.lac_import --out "$STUDENT_BASE" \
+        --units "$STUDENT_UNITS"
+fi
+
+# fine_tune NAME RUNS WEAK_WEIGHT WEAK_CAP REFIT BASE_DIR LR_SCALE WEAK_FILE...: one `pinyin-edge train`
+# per RUNS entry (CPP_OVERSAMPLE:SEED), into $OUT/NAME-cppN-seedS; two or more runs are weight-averaged
+# into $OUT/NAME.
 # REFIT=on: the dev slice joins CPP's gold part (the recipe was chosen on it already), the runs go the
 # full TRAIN_STEPS and their last checkpoints are averaged: nothing can be selected on a seen slice.
 fine_tune() {
-    local name=$1 runs=$2 weak_weight=$3 weak_cap=$4 refit=$5; shift 5
+    local name=$1 runs=$2 weak_weight=$3 weak_cap=$4 refit=$5 base=$6 lr_scale=$7; shift 7
     local dirs=() picks=() run over seed train cpp=("$OUT/data/gold_cpp.tsv") patience=4 pick=
     if [ "$refit" = on ]; then cpp+=("$OUT/data/dev_cpp.tsv") patience=1000000 pick=/last; fi
     for run in $runs; do
@@ -57,9 +72,9 @@ fine_tune() {
         for _ in $(seq 2 "$over"); do train+=("${cpp[@]}"); done  # CPP's part again
         dirs+=("$OUT/$name-cpp$over-seed$seed")
         picks+=("${dirs[-1]}$pick")
-        pinyin-edge train --base-model "$OUT/base" --train "${train[@]}" --weak "$@" \
+        pinyin-edge train --base-model "$base" --train "${train[@]}" --weak "$@" \
             --dev "$OUT/data/dev_cpp.tsv" --out "${dirs[-1]}" --seed "$seed" \
-            --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$ENCODER_LR_SCALE" \
+            --max-steps "$TRAIN_STEPS" --lr "$TRAIN_LR" --encoder-lr-scale "$lr_scale" \
             --weak-ratio "$WEAK_RATIO" --weak-weight "$weak_weight" --weak-cap "$weak_cap" \
             --eval-every "$EVAL_EVERY" --patience "$patience" --resume
     done
@@ -81,7 +96,7 @@ if [ "$SELF_TRAIN" != off ]; then
     # gold + those labels instead of pypinyin's. bundle: the teacher's readings (runtime policy
     # included); distill: soft labels, the teacher's probabilities x g2pM's (training/teachers.py).
     case "$SELF_TRAIN" in bundle|distill) ;; *) echo "recipe.env: SELF_TRAIN must be off, bundle or distill, not $SELF_TRAIN" >&2; exit 2 ;; esac
-    fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" off "${WEAK[@]}"
+    fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" off "$OUT/base" "$ENCODER_LR_SCALE" "${WEAK[@]}"
     TEACHER_DIRS=("${RUN_DIRS[@]}")
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
         --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
@@ -94,9 +109,11 @@ if [ "$SELF_TRAIN" != off ]; then
             --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only --weak-texts "$texts" \
             --max-chars "$chars" --weak-limit "$SELF_LIMIT"
     done
-    fine_tune finetune "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$REFIT" "${TAUGHT[@]}"
+    fine_tune "finetune$TAG" "$STUDENT_RUNS" "$STUDENT_WEAK_WEIGHT" "$STUDENT_WEAK_CAP" "$REFIT" \
+        "$STUDENT_BASE" "$STUDENT_ENCODER_LR_SCALE" "${TAUGHT[@]}"
 else
-    fine_tune finetune "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "$REFIT" "${WEAK[@]}"
+    fine_tune "finetune$TAG" "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" "$REFIT" "$STUDENT_BASE" \
+        "$STUDENT_ENCODER_LR_SCALE" "${WEAK[@]}"
 fi
 
 # The runtime policy: the model decides only the polyphones gold labels taught it (GOLD_ONLY), and
@@ -111,10 +128,10 @@ if [ -n "${FIXED_FROM:-}" ] && [ "${GOLD_ONLY:-off}" = on ]; then
     POLICY+=(--fixed-from)
     for name in $FIXED_FROM; do POLICY+=("$DATA/corpus/$name"); done
 fi
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
-pinyin-edge export "$OUT/finetune" --out "$OUT/bundle-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
+pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
+pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
-python export/model_card.py --bundle "$OUT/bundle-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$OUT/base" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL" \
-    "${CARD[@]}"
+python export/model_card.py --bundle "$OUT/bundle$TAG-int8" --data "$DATA" --base "$BASE" \
+    --base-dir "$STUDENT_BASE" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL" \
+    --name "${CARD_NAME:-pinyin-edge default}" "${CARD[@]}"

@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import sys
+from typing import Optional
 
 from pinyin_edge.bundle import load_bundle, write_bundle
 from pinyin_edge.data import read_labelled
@@ -91,8 +92,8 @@ def wall_seconds(log_path: str) -> float:
 
 
 ARCHITECTURES = {
-    "lac": "Baidu LAC's character BiGRU (2 layers x 128 per direction, embeddings 128; trained on "
-           "segmentation/POS/NER, Apache-2.0, imported by pinyin_edge.training.lac_import) + "
+    "lac": "Baidu LAC's character BiGRU (2 layers x {units} per direction, embeddings 128; trained on "
+           "segmentation/POS/NER, Apache-2.0, imported by pinyin_edge.training.lac_import{narrowed}) + "
            "candidate-masked polyphone head, fine-tuned end to end; when several runs are listed under "
            "finetune_summary, the shipped weights are their average (pinyin-edge average)",
     "pretrain": "BERT encoder pretrained from zero (MLM on corpus/) + candidate-masked polyphone head",
@@ -129,6 +130,16 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def architecture(base: str, base_dir: Optional[str]) -> str:
+    """The card's architecture line; a LAC base narrowed with ``lac_import --units`` says so."""
+    units = 128
+    if base == "lac" and base_dir and os.path.exists(os.path.join(base_dir, "config.json")):
+        with open(os.path.join(base_dir, "config.json"), encoding="utf-8") as handle:
+            units = json.load(handle).get("hidden_size", 256) // 2
+    narrowed = "" if units == 128 else f", each gate narrowed to LAC's first {units} units (--units {units})"
+    return ARCHITECTURES[base].format(units=units, narrowed=narrowed)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bundle", required=True)
@@ -145,6 +156,7 @@ def main() -> None:
     parser.add_argument("--refit", action="store_true",
                         help="the runs also trained on the dev slice once the recipe was chosen (the card says so)")
     parser.add_argument("--install", help="copy the carded bundle here")
+    parser.add_argument("--name", default="pinyin-edge default", help="the card's model name")
     args = parser.parse_args()
 
     manifest, graph = load_bundle(args.bundle)
@@ -159,8 +171,8 @@ def main() -> None:
             print(f"{key} {name}: {result.accuracy:.4f} ({result.correct}/{result.total})", file=sys.stderr)
 
     card = {
-        "name": "pinyin-edge default",
-        "architecture": ARCHITECTURES[args.base],
+        "name": args.name,
+        "architecture": architecture(args.base, args.base_dir),
         "data": [REFIT_ROW if args.refit and row["set"] == REFIT_ROW["set"] else row for row in DATA_CARD]
                 + (DISTILL_CARD if args.teachers else []),
         "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",

@@ -178,5 +178,20 @@ def write_bundle(bundle_dir: str, manifest: Manifest, graph_bytes_path: str) -> 
     shutil.rmtree(old, ignore_errors=True)
 
 
-def default_bundle_dir() -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "default")
+BUNDLED_MODELS = ("default", "fast")  # folders under pinyin_edge/models
+
+
+def default_bundle_dir(name: str = "default") -> str:
+    """The directory of a model bundle shipped in the package (``default`` or ``fast``)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", name)
+
+
+def resolve_bundle(model: Optional["os.PathLike[str] | str"]) -> str:
+    """Where a model argument points: None -> the default bundled model; the name of a bundled model
+    (``"fast"``) that is not also an existing path -> that bundle; anything else -> the path given."""
+    if model is None:
+        return default_bundle_dir()
+    model = os.fspath(model)
+    if model in BUNDLED_MODELS and not os.path.exists(model):
+        return default_bundle_dir(model)
+    return model

@@ -634,7 +634,7 @@ def resolve_targets(cfg: BenchConfig, log: Log) -> Dict[str, Dict[str, Any]]:
     """Per requested system: what it runs on (``model``), its size on disk, or why it is skipped."""
     import importlib.util
 
-    from ..bundle import BundleError, default_bundle_dir
+    from ..bundle import BundleError, resolve_bundle
 
     def find(module: str) -> bool:
         try:
@@ -649,9 +649,9 @@ def resolve_targets(cfg: BenchConfig, log: Log) -> Dict[str, Dict[str, Any]]:
         targets[name] = entry
         if name in ("edge", "edge-fp32"):
             path = cfg.model if name == "edge" else cfg.fp32_model
-            if name == "edge" and path is None:
-                path = default_bundle_dir()
-                entry["notes"].append("the bundle shipped in the package (no --model given)")
+            if name == "edge" and resolve_bundle(path) != path:  # none given, or a bundled model's name
+                entry["notes"].append(f"the bundle shipped in the package ({path or 'default'})")
+                path = resolve_bundle(path)
             if path is None:
                 entry["skip"] = "no --fp32-model given (make one with `pinyin-edge export CKPT --quantize none`)"
                 continue

@@ -160,7 +160,9 @@ class EdgeSystem:
     name = "edge"
 
     def __init__(self, model: Optional[str] = None, threads: int = 1, phrases: Optional[bool] = None) -> None:
-        if model is not None and not os.path.exists(model):
+        from ..bundle import resolve_bundle
+
+        if model is not None and not os.path.exists(resolve_bundle(model)):
             raise FileNotFoundError(f"{model}: no such model bundle")
         try:
             from ..runtime.g2p import G2P

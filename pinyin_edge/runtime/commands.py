@@ -27,18 +27,25 @@ def _style_help() -> str:
     return "Output style: " + ", ".join(STYLE_NAMES) + "."
 
 
+def _bundle_path(model) -> str:
+    """The bundle directory a --model value names (see bundle.resolve_bundle), or a one-line error."""
+    from ..bundle import BUNDLED_MODELS, resolve_bundle
+
+    path = resolve_bundle(model)
+    if not os.path.exists(path):
+        if model is None or model in BUNDLED_MODELS:
+            raise UserError(f"the bundled model {model or 'default'} is not installed ({path} is missing); "
+                            f"pass --model PATH to a bundle made by `pinyin-edge export`")
+        raise UserError(f"{model}: no such model bundle directory; pass --model PATH to a bundle "
+                        f"made by `pinyin-edge export`, or a bundled model's name ({', '.join(BUNDLED_MODELS)})")
+    return path
+
+
 def _load_g2p(model, threads: int, overrides=None):
-    from ..bundle import default_bundle_dir
     from .g2p import G2P
 
-    if model is None:
-        if not os.path.isdir(default_bundle_dir()):
-            raise UserError(f"no default model is installed ({default_bundle_dir()} is missing); "
-                            f"pass --model PATH to a bundle made by `pinyin-edge export`")
-    elif not os.path.exists(model):
-        raise UserError(f"{model}: no such model bundle directory; pass --model PATH to a bundle "
-                        f"made by `pinyin-edge export`")
-    return guard(lambda: G2P(model=model, threads=threads, overrides=overrides))
+    path = _bundle_path(model)
+    return guard(lambda: G2P(model=path, threads=threads, overrides=overrides))
 
 
 def _render(text: str, items: List[str], fmt: str) -> str:
@@ -92,7 +99,8 @@ def _stdin_lines(stream):
 @click.option("--style", default="tone3", show_default=True, metavar="STYLE", help=_style_help())
 @click.option("--format", "fmt", default="text", show_default=True, metavar="text|json",
               help="text: readings separated by spaces; json: {\"text\", \"pinyin\"} per line.")
-@click.option("--model", default=None, metavar="PATH", help="Model bundle directory (default: the bundled model).")
+@click.option("--model", default=None, metavar="PATH",
+              help="Model bundle directory, or a bundled model: default (most accurate) or fast.")
 @click.option("--threads", default=1, show_default=True, type=int, help="onnxruntime intra-op threads (0 = all cores).")
 @click.option("--tone-sandhi", is_flag=True, help="Apply tone sandhi (一, 不, third tone).")
 @click.option("--overrides", default=None, metavar="FILE",
@@ -215,19 +223,13 @@ def _print_mapping(name: str, value) -> None:
 
 
 @click.command()
-@click.option("--model", default=None, metavar="PATH", help="Model bundle directory (default: the bundled model).")
+@click.option("--model", default=None, metavar="PATH",
+              help="Model bundle directory, or a bundled model: default (most accurate) or fast.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def info(model, as_json):
     """Show a model bundle's manifest summary and check its integrity."""
-    from ..bundle import default_bundle_dir
-
-    if model is None:
-        model = default_bundle_dir()
-        if not os.path.isdir(model):
-            raise UserError(f"no default model is installed ({model} is missing); pass --model PATH")
-    elif not os.path.exists(model):
-        raise UserError(f"{model}: no such model bundle directory")
-    elif os.path.isfile(model):
+    model = _bundle_path(model)
+    if os.path.isfile(model):
         model = os.path.dirname(os.path.abspath(model))
     summary = guard(lambda: bundle_summary(model))
     if as_json:

@@ -26,7 +26,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..bundle import BundleError, Manifest, load_bundle
+from ..bundle import BundleError, Manifest, load_bundle, resolve_bundle
 from .session import create_session
 from .tokenizer import Tokenizer, code_points
 
@@ -147,7 +147,7 @@ class Predictor:
     def __init__(self, model: str, threads: int = 1, providers: Optional[Sequence] = None,
                  verify: bool = True, batch_size: int = 64, batch_tokens: int = 16384,
                  margin: Optional[int] = None, context: Union[int, None, str] = "bundle"):
-        model = os.fspath(model)
+        model = resolve_bundle(model)
         if os.path.isfile(model):  # the graph file itself was given: use its bundle directory
             model = os.path.dirname(os.path.abspath(model))
         self.path = model
