@@ -277,6 +277,9 @@ class Predictor:
         context = self.context
         if context is None:
             return [Window(text, start, end, tokens, offsets)]
+        first, last = int(tokens[0]), int(tokens[-1])
+        if last - first <= 2 * context + 3:  # the common case: one group, no gaps to look for
+            return [Window(text, max(start, first - context), min(end, last + 1 + context), tokens, offsets)]
         bounds = (np.flatnonzero(np.diff(tokens) > 2 * context + 3) + 1).tolist()
         windows = []
         for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
