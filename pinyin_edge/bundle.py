@@ -36,6 +36,11 @@ INPUT_NAMES = ("input_ids", "attention_mask", "query_index")
 OUTPUT_NAMES = ("logits",)
 
 
+def valid_context(value) -> bool:
+    """A context setting: a positive number of tokens, or None (whole windows)."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
 class BundleError(ValueError):
     """A bundle that cannot be trusted; the message says what to do."""
 
@@ -117,8 +122,7 @@ class Manifest:
         if not isinstance(self.phrase_exceptions, list) or not all(
                 isinstance(c, str) and len(c) == 1 for c in self.phrase_exceptions):
             raise BundleError(f"{where}: phrase_exceptions must be a list of single characters")
-        if self.context is not None and (isinstance(self.context, bool) or not isinstance(self.context, int)
-                                         or self.context < 1):
+        if not valid_context(self.context):
             raise BundleError(f"{where}: context must be a positive number of tokens or null, "
                               f"not {self.context!r}")
 

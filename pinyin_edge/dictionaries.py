@@ -142,17 +142,17 @@ def cache_path(part: str = "") -> Optional[str]:
 
 
 def prune_stale(keep: str, max_age_days: float = STALE_DAYS) -> List[str]:
-    """Remove the cache files of other pypinyin installs (keys other than the one in ``keep``, a
-    cache path) not modified for ``max_age_days``; returns what was removed."""
+    """Remove the cache files of other pypinyin installs (names not starting as ``keep``'s, the
+    dictionaries' :func:`cache_path`) not modified for ``max_age_days``; returns what was removed."""
     import glob
     import time
 
     folder, name = os.path.split(keep)
-    key = name[len("pypinyin-"):][:20]  # see cache_path
+    mine = name[:-len(".marshal")]  # pypinyin-KEY: this install's tables and its companion files
     cutoff = time.time() - max_age_days * 86400
     removed = []
     for path in glob.glob(os.path.join(folder, "pypinyin-*.marshal")):
-        if os.path.basename(path).startswith(f"pypinyin-{key}"):
+        if os.path.basename(path).startswith(mine):
             continue
         try:
             if os.path.getmtime(path) < cutoff:

@@ -13,7 +13,7 @@ under 5 (`export/README.md`). 〇 in dates and traditional characters (發, 題)
 
 :func:`fixed_readings` finds the polyphones the model always reads one way: on a sample of unlabelled
 text it chose that reading nearly every time, and no gold label outside a deciding phrase reads the
-character otherwise (了 le5, 给 gei3, 看 kan4). The bundle reads those from its dictionary instead,
+character otherwise (和 he2, 给 gei3, 看 kan4; not 了, which gold reads liao3 outside phrases). The bundle reads those from its dictionary instead,
 so the model runs for fewer characters (and fewer texts at all) at no measured cost in accuracy.
 """
 from __future__ import annotations

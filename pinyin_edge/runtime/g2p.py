@@ -27,7 +27,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union)
 
-from ..bundle import BUNDLED_MODELS, BundleError, resolve_bundle
+from ..bundle import BundleError
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
 from .phrases import deciding_phrases, fallback_reading, phrase_readings
@@ -200,11 +200,6 @@ class G2P:
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
                  *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None,
                  context: Union[int, None, str] = "bundle"):
-        named = model is None or os.fspath(model) in BUNDLED_MODELS
-        model = resolve_bundle(model)
-        if named and not os.path.isdir(model):
-            raise BundleError(f"no bundle is installed at {model}; pass a bundle directory "
-                              f"(G2P(model=PATH) or --model PATH), or build one with `pinyin-edge export`")
         self.predictor = Predictor(model, threads=threads, providers=providers, verify=verify,
                                    batch_size=batch_size, context=context)
         self.manifest = self.predictor.manifest

@@ -26,7 +26,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..bundle import BundleError, Manifest, load_bundle, resolve_bundle
+from ..bundle import BundleError, Manifest, load_bundle, resolve_bundle, valid_context
 from .session import create_session
 from .tokenizer import Tokenizer, code_points
 
@@ -168,7 +168,7 @@ class Predictor:
         self.batch_tokens = int(batch_tokens)
         if context == "bundle":
             context = manifest.context
-        if context is not None and (isinstance(context, bool) or not isinstance(context, int) or context < 1):
+        if not valid_context(context):
             raise ValueError(f"context must be a positive number of tokens, None or 'bundle', not {context!r}")
         self.context: Optional[int] = context
 
