@@ -27,7 +27,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union)
 
-from ..bundle import BundleError
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
 from .phrases import deciding_phrases, fallback_reading, phrase_readings
