@@ -171,7 +171,7 @@ def context_sweep(bundle: str, labelled: Sequence[str], texts: Sequence[str], co
         predictor.context = context
         read = g2p.pinyin_batch([ex.text for ex in examples])
         correct = sum(read[i][offset] == gold for i, ex in enumerate(examples) for offset, gold in ex.labels)
-        decided = [{o: r[0][0] for o, r in per.items()} for per in predictor.predict_best(corpus)]
+        decided = predictor.best_readings(corpus)
         tokens = sum(w.length + 2 for w in predictor.plan(corpus))
         times = []
         for text in corpus[:1000]:

@@ -45,12 +45,21 @@ def test_ranked_probabilities(predictor):
         assert {r for r, _ in ranked} == set(predictor.candidates("银行行长"[offset]))
 
 
-def test_predict_best_is_predicts_first_entry(predictor):
+def test_best_readings_are_predicts_first_entries(predictor):
     texts = ["银行行长", "长大了", "行", "", "重新看一本书，行不行"]
-    for ranked, best in zip(predictor.predict(texts), predictor.predict_best(texts)):
+    for ranked, best in zip(predictor.predict(texts), predictor.best_readings(texts)):
         assert sorted(ranked) == sorted(best)
         for offset in ranked:
-            assert best[offset] == (ranked[offset][0],)
+            assert best[offset] == ranked[offset][0][0]
+
+
+def test_skip_leaves_offsets_out(predictor):
+    texts = ["银行行长", "银行行长"]
+    full, skipped = predictor.best_readings(texts, skip=[None, {1, 3}])
+    assert sorted(full) == [1, 2, 3] and sorted(skipped) == [2]
+    assert skipped[2] == full[2]
+    with pytest.raises(ValueError):
+        predictor.best_readings(texts, skip=[None])
 
 
 def test_queries_limit_what_is_scored(predictor):

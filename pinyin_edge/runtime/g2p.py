@@ -25,7 +25,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union)
+from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
@@ -69,6 +69,15 @@ class CharAnnotation:
     def to_dict(self) -> Dict[str, object]:
         return {"char": self.char, "offset": self.offset, "reading": self.reading,
                 "candidates": [list(c) for c in self.candidates], "source": self.source}
+
+
+class _Decisions(NamedTuple):
+    """One text's decisions, per character: canonical reading (None: none), source ("user",
+    "dictionary", "model", "none") and, when asked for, ranked candidates."""
+
+    readings: List[Optional[str]]
+    sources: List[str]
+    candidates: Optional[List[Ranked]]
 
 
 # -- styles -------------------------------------------------------------------------------------------
@@ -208,6 +217,7 @@ class G2P:
         self.model_path = self.predictor.path
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()
+        self._static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see _static
         self._overrides = _Overrides({})
         if overrides is not None:
             self.add_overrides(overrides)
@@ -260,78 +270,86 @@ class G2P:
         return {p: " ".join(r) for p, r in parsed.items()}
 
     # -- decisions --------------------------------------------------------------------------------------
-    def _decide_batch(self, texts: Sequence[str], ranked: bool
-                      ) -> List[List[Tuple[Optional[str], Ranked, str]]]:
-        """Per text, per character: (canonical reading or None, ranked candidates, source).
-        ``ranked=False`` leaves the candidates empty (the fast path for plain ``pinyin``)."""
+    def _static(self, char: str) -> Tuple[Optional[str], str]:
+        """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
+        source ``"fallback"`` for a polyphone that takes its phrase's or default reading (resolved per
+        text). Cached per character: it depends on the bundle and pypinyin's tables only."""
+        got = self._static_cache.get(char)
+        if got is None:
+            readings = self.table.get(char)
+            if char in self.manifest.dictionary:  # one reading, or a polyphone the bundle fixed
+                got = (self.manifest.dictionary[char], "dictionary")
+            elif not is_han(char):
+                got = (None, "none")
+            elif len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
+                got = (readings[0], "dictionary")
+            elif readings:
+                got = (None, "fallback")
+            else:
+                got = (None, "none")
+            self._static_cache[char] = got
+        return got
+
+    def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[_Decisions]:
+        """Per text: its readings (canonical, or None), sources and, when ``ranked``, per character
+        the ranked candidates (see the module docstring for who decides)."""
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
         found = [phrase_readings(t) if self.phrases else None for t in texts]  # None: not yet looked up
         phrases = [deciding_phrases(t, f, self._exceptions) for t, f in zip(texts, found)]
-        queries = []
-        for text, user, phrase in zip(texts, users, phrases):
-            if user or phrase:  # the model decides only what no override or phrase covers
-                # (the predictor keeps the characters it decides: no second pass over the text here)
-                queries.append([o for o in range(len(text)) if o not in user and o not in phrase])
-            else:
-                queries.append(None)
-        predictions = (self.predictor.predict if ranked else self.predictor.predict_best)(texts, queries)
-        table = self.table
-        dictionary = self.manifest.dictionary  # one-reading characters, shipped in the bundle
+        # the model decides only what no override or phrase covers
+        skip = [(user.keys() | phrase.keys()) if user or phrase else None for user, phrase in zip(users, phrases)]
+        if ranked:
+            predictions = self.predictor.predict(texts, skip=skip)
+        else:
+            predictions = self.predictor.best_readings(texts, skip=skip)
+        static_cache, static, is_polyphone = self._static_cache, self._static, self.table.is_polyphone
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            decisions: List[Tuple[Optional[str], Ranked, str]] = []
-            fallback: List[int] = []
-            for offset, char in enumerate(text):
-                if user and offset in user:
-                    reading = user[offset]
-                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "user"))
-                elif offset in phrase and table.is_polyphone(char):
-                    reading = phrase[offset]
-                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
-                elif offset in pred:
-                    cands = pred[offset]
-                    decisions.append((cands[0][0], cands if ranked else (), "model"))
-                elif char in dictionary:  # one reading, or a polyphone the bundle fixed (export --fixed-from)
-                    reading = dictionary[char]
-                    decisions.append((reading, self._dictionary_ranked(char, reading) if ranked else (),
-                                      "dictionary"))
-                elif not is_han(char):
-                    decisions.append((None, (), "none"))
-                elif len(table.get(char)) == 1:  # a bundle without a dictionary: pypinyin's table
-                    reading = table.get(char)[0]
-                    decisions.append((reading, ((reading, 1.0),) if ranked else (), "dictionary"))
-                elif table.is_polyphone(char):
-                    decisions.append((None, (), "dictionary"))
-                    fallback.append(offset)
-                else:
-                    decisions.append((None, (), "none"))
-            if fallback:
-                self._dictionary_fallback(text, fallback, decisions, ranked,
-                                          phrase_readings(text) if text_found is None else text_found)
+            pairs = [static_cache.get(c) or static(c) for c in text]
+            readings: List[Optional[str]] = [p[0] for p in pairs]
+            sources = [p[1] for p in pairs]
+            for offset, got in pred.items():
+                readings[offset] = got[0][0] if ranked else got
+                sources[offset] = "model"
+            from_phrase = [o for o in phrase if is_polyphone(text[o])]
+            for offset in from_phrase:
+                readings[offset] = phrase[offset]
+                sources[offset] = "dictionary"
+            for offset, reading in user.items():
+                readings[offset] = reading
+                sources[offset] = "user"
+            if "fallback" in sources:
+                if text_found is None:
+                    text_found = phrase_readings(text)
+                for offset, source in enumerate(sources):
+                    if source == "fallback":
+                        readings[offset] = fallback_reading(offset, text_found, self.table.get(text[offset]))
+                        sources[offset] = "dictionary"
+            candidates = None
+            if ranked:
+                candidates = [pred[o] if source == "model" else () if reading is None
+                              else self._dictionary_ranked(char, reading) if source == "dictionary"
+                              else ((reading, 1.0),)
+                              for o, (char, reading, source) in enumerate(zip(text, readings, sources))]
+                for offset in from_phrase:
+                    candidates[offset] = ((readings[offset], 1.0),)
             if "一" in text or "不" in text:
-                self._citation(text, decisions)
-            out.append(decisions)
+                self._citation(text, readings, sources, candidates)
+            out.append(_Decisions(readings, sources, candidates))
         return out
 
     @staticmethod
-    def _citation(text: str, decisions: List[Tuple[Optional[str], Ranked, str]]) -> None:
+    def _citation(text: str, readings: List[Optional[str]], sources: List[str],
+                  candidates: Optional[List[Ranked]]) -> None:
         """一 and 不 in citation tone, whoever decided them but the user (see sandhi.SANDHI_FORMS):
         tone_sandhi then applies the rules to citation readings, and candidates agree with readings."""
         for offset, char in enumerate(text):
             forms = SANDHI_FORMS.get(char)
-            reading, cands, source = decisions[offset]
-            if forms and source != "user" and reading is not None:
-                decisions[offset] = (forms.get(reading, reading), citation_ranked(char, cands), source)
-
-    def _dictionary_fallback(self, text: str, offsets: List[int],
-                             decisions: List[Tuple[Optional[str], Ranked, str]], ranked: bool,
-                             phrase: Dict[int, str]) -> None:
-        """The dictionary's reading (phrase, else default) for polyphones the model skips."""
-        for offset in offsets:
-            char = text[offset]
-            reading = fallback_reading(offset, phrase, self.table.get(char))
-            decisions[offset] = (reading, self._dictionary_ranked(char, reading) if ranked else (), "dictionary")
+            if forms and sources[offset] != "user" and readings[offset] is not None:
+                readings[offset] = forms.get(readings[offset], readings[offset])
+                if candidates is not None:
+                    candidates[offset] = citation_ranked(char, candidates[offset])
 
     def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
         """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
@@ -374,7 +392,7 @@ class G2P:
                 results.append([char if r is None else render(r) for char, r in zip(text, readings)])
                 continue
             items = []
-            for char, reading, (_, cands, _) in zip(text, readings, decisions):
+            for char, reading, cands in zip(text, readings, decisions.candidates):
                 if reading is None:
                     items.append([char])
                     continue
@@ -404,8 +422,8 @@ class G2P:
                 CharAnnotation(char=char, offset=offset,
                                reading=char if reading is None else render(reading),
                                candidates=[(render(r), p) for r, p in cands], source=source)
-                for offset, (char, reading, (_, cands, source))
-                in enumerate(zip(text, readings, decisions))
+                for offset, (char, reading, cands, source)
+                in enumerate(zip(text, readings, decisions.candidates, decisions.sources))
             ])
         return out
 
@@ -415,9 +433,8 @@ class G2P:
         return self._final_readings(text, self._decide_batch([text], ranked=False)[0], tone_sandhi)
 
     @staticmethod
-    def _final_readings(text: str, decisions, tone_sandhi: bool) -> List[Optional[str]]:
-        readings = [d[0] for d in decisions]
-        if tone_sandhi:
-            locked = {i for i, d in enumerate(decisions) if d[2] == "user"}
-            readings = apply_tone_sandhi(text, readings, locked)
-        return readings
+    def _final_readings(text: str, decisions: _Decisions, tone_sandhi: bool) -> List[Optional[str]]:
+        if not tone_sandhi:
+            return decisions.readings
+        locked = {i for i, source in enumerate(decisions.sources) if source == "user"}
+        return apply_tone_sandhi(text, decisions.readings, locked)

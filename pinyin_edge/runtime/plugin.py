@@ -68,7 +68,7 @@ class EdgeConverter(UltimateConverter):
         """pypinyin's hook for a run of Han characters: [[tone-marked reading, ...], ...] per char."""
         decisions = self.g2p._decide_batch([phrase], ranked=heteronym)[0]
         pinyin_list = []
-        for char, (reading, cands, _source) in zip(phrase, decisions):
+        for char, reading, cands in zip(phrase, decisions.readings, decisions.candidates or [()] * len(phrase)):
             if reading is None:  # no reading anywhere: pypinyin's own handling (errors=...)
                 pinyin_list.extend(self._single_pinyin(char, style, heteronym, errors, strict))
                 continue

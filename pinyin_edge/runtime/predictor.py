@@ -21,8 +21,7 @@ A :class:`Predictor` holds no mutable state after construction; one instance can
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import AbstractSet, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -35,10 +34,9 @@ Ranked = Tuple[Tuple[str, float], ...]
 _BMP = 0x10000
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """One model input: tokens ``[start, end)`` of text ``text`` (no specials), deciding ``offsets``
-    (character offsets) at token positions ``tokens``."""
+    (character offsets) at token positions ``tokens``. A named tuple: several are built per text."""
 
     text: int
     start: int
@@ -209,9 +207,10 @@ class Predictor:
         row = self._rows.get(char)
         return () if row is None else self._readings[row]
 
-    def _char_rows(self, text: str) -> np.ndarray:
-        """Per character: its candidate row, or -1 when the model does not decide it."""
-        cps = code_points(text)
+    def _char_rows(self, text: str, cps: Optional[np.ndarray] = None) -> np.ndarray:
+        """Per character: its candidate row, or -1 when the model does not decide it. ``cps``: the
+        text's :func:`code_points`, when the caller has them."""
+        cps = code_points(text) if cps is None else cps
         astral = cps >= _BMP
         if not astral.any():
             return self._row_table[cps]
@@ -229,15 +228,18 @@ class Predictor:
         """The windows that would run for ``texts`` (only those deciding something)."""
         return self._plan(texts, queries)[0]
 
-    def _plan(self, texts, queries):
-        """(windows, per text the per-character candidate rows, text index -> token ids)."""
-        if queries is not None and len(queries) != len(texts):
-            raise ValueError(f"{len(queries)} query lists for {len(texts)} texts")
+    def _plan(self, texts, queries, skip=None):
+        """(windows, per text the per-character candidate rows, text index -> token ids).
+        ``skip``: per text, offsets not to decide (or None), applied after ``queries``."""
+        for name, given in (("query", queries), ("skip", skip)):
+            if given is not None and len(given) != len(texts):
+                raise ValueError(f"{len(given)} {name} lists for {len(texts)} texts")
         windows: List[Window] = []
         all_rows: List[np.ndarray] = []
         encodings: Dict[int, np.ndarray] = {}
         for t, text in enumerate(texts):
-            rows = self._char_rows(text) if text else np.zeros(0, dtype=np.int64)
+            cps = code_points(text)
+            rows = self._char_rows(text, cps) if text else np.zeros(0, dtype=np.int64)
             all_rows.append(rows)
             wanted = None if queries is None else queries[t]
             if wanted is None:
@@ -247,9 +249,13 @@ class Predictor:
                 if offsets.size and (offsets[0] < 0 or offsets[-1] >= len(text)):
                     raise IndexError(f"query offset out of range for a text of {len(text)} characters")
                 offsets = offsets[rows[offsets] >= 0]
+            if skip is not None and skip[t] and offsets.size:
+                unwanted = skip[t]
+                offsets = offsets[np.fromiter((o not in unwanted for o in offsets.tolist()), dtype=bool,
+                                              count=offsets.size)]
             if offsets.size == 0:
                 continue
-            encoding = self.tokenizer.encode(text, add_special_tokens=False)
+            encoding = self.tokenizer.encode(text, add_special_tokens=False, code_points=cps)
             encodings[t] = encoding.ids
             tokens = encoding.positions[offsets]
             if (tokens < 0).any():  # a character without a token (never a Han one) is not decidable
@@ -289,6 +295,9 @@ class Predictor:
 
     def _batches(self, windows: List[Window]) -> Iterable[List[Window]]:
         """Windows sorted by length, cut into runs by :func:`split_runs`."""
+        if len(windows) == 1:
+            yield windows
+            return
         ordered = sorted(windows, key=lambda w: w.length)
         lengths = [w.length + 2 for w in ordered]  # padded lengths, [CLS]/[SEP] included
         for start, end in split_runs(lengths, self.batch_size, self.batch_tokens):
@@ -321,60 +330,70 @@ class Predictor:
                               f"({query_index.size}, {len(self.labels)}); re-export the bundle")
         return logits
 
+    def _candidate_logits(self, logits: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """[n, width] float64 logits of each query's candidates (candidate order, -inf for padding)."""
+        scores = logits[np.arange(rows.size)[:, None], self._cand_ids[rows]].astype(np.float64)
+        scores[~self._cand_valid[rows]] = -np.inf
+        return scores
+
     def _probabilities(self, logits: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """[n, width] candidate probabilities (candidate order, 0 for padding)."""
-        ids = self._cand_ids[rows]
-        valid = self._cand_valid[rows]
-        scores = logits[np.arange(ids.shape[0])[:, None], ids].astype(np.float64)  # gather, then widen
-        scores[~valid] = -np.inf
+        scores = self._candidate_logits(logits, rows)
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
+    def _scored(self, texts, queries, skip):
+        """Per run: (its windows, the candidate row of each query in window order, the logits)."""
+        windows, all_rows, encodings = self._plan(texts, queries, skip)
+        for batch in (self._batches(windows) if windows else ()):
+            logits = self._run(batch, encodings)
+            rows = np.concatenate([all_rows[w.text][w.offsets] for w in batch])
+            yield batch, rows, logits
+
     def probabilities(self, texts: Sequence[str],
-                      queries: Optional[Sequence[Optional[Iterable[int]]]] = None
+                      queries: Optional[Sequence[Optional[Iterable[int]]]] = None, *,
+                      skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None
                       ) -> List[Dict[int, np.ndarray]]:
         """Per text: offset -> probabilities over :meth:`candidates` of that character, in the
         manifest's candidate order. ``queries`` (per text, offsets or None for every decidable
-        character) limits which characters are scored; others are skipped silently."""
-        windows, all_rows, encodings = self._plan(texts, queries)
+        character) limits which characters are scored; others are skipped silently. ``skip`` (per
+        text, a set of offsets or None) leaves those offsets out."""
         out: List[Dict[int, np.ndarray]] = [dict() for _ in texts]
-        if not windows:
-            return out
-        for batch in self._batches(windows):
-            logits = self._run(batch, encodings)
-            rows = np.concatenate([all_rows[w.text][w.offsets] for w in batch])
+        for batch, rows, logits in self._scored(texts, queries, skip):
             probs = self._probabilities(logits, rows)
             k = 0
             for window in batch:
                 target = out[window.text]
                 for offset in window.offsets.tolist():
-                    row = rows[k]
-                    target[offset] = probs[k, :len(self._readings[row])]
+                    target[offset] = probs[k, :len(self._readings[rows[k]])]
                     k += 1
         return out
 
     def predict(self, texts: Sequence[str],
-                queries: Optional[Sequence[Optional[Iterable[int]]]] = None) -> List[Dict[int, Ranked]]:
+                queries: Optional[Sequence[Optional[Iterable[int]]]] = None, *,
+                skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None) -> List[Dict[int, Ranked]]:
         """Per text: offset -> candidate readings ranked by probability, ``((reading, p), ...)``.
         Ties keep the manifest's candidate order."""
-        def ranked(readings: Tuple[str, ...], probs: np.ndarray) -> Ranked:
-            return tuple((readings[j], float(probs[j])) for j in np.argsort(-probs, kind="stable"))
-        return self._per_offset(texts, queries, ranked)
+        return [{offset: tuple((readings[j], float(probs[j])) for j in np.argsort(-probs, kind="stable"))
+                 for offset, probs in per_text.items()
+                 for readings in (self._readings[self._rows[text[offset]]],)}
+                for text, per_text in zip(texts, self.probabilities(texts, queries, skip=skip))]
 
-    def predict_best(self, texts: Sequence[str],
-                     queries: Optional[Sequence[Optional[Iterable[int]]]] = None) -> List[Dict[int, Ranked]]:
-        """:meth:`predict`'s first entry only, ``((reading, p),)``, without ranking the rest: what
-        a plain reading needs (``G2P.pinyin``). The same winner as :meth:`predict`, ties included."""
-        def best(readings: Tuple[str, ...], probs: np.ndarray) -> Ranked:
-            j = int(probs.argmax())  # the first maximum, as the stable ranking puts first
-            return ((readings[j], float(probs[j])),)
-        return self._per_offset(texts, queries, best)
-
-    def _per_offset(self, texts, queries, pick) -> List[Dict[int, Ranked]]:
-        """Per text: offset -> ``pick(candidate readings, probabilities)``."""
-        return [{offset: pick(self._readings[self._rows[text[offset]]], probs) for offset, probs in per_text.items()}
-                for text, per_text in zip(texts, self.probabilities(texts, queries))]
+    def best_readings(self, texts: Sequence[str],
+                      queries: Optional[Sequence[Optional[Iterable[int]]]] = None, *,
+                      skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None) -> List[Dict[int, str]]:
+        """Per text: offset -> the most probable reading, :meth:`predict`'s first entry (ties
+        included), without the softmax or the ranking: what a plain reading needs."""
+        out: List[Dict[int, str]] = [dict() for _ in texts]
+        for batch, rows, logits in self._scored(texts, queries, skip):
+            best = self._candidate_logits(logits, rows).argmax(axis=1).tolist()  # first maximum
+            chosen = iter([self._readings[row][j] for row, j in zip(rows.tolist(), best)])
+            for window in batch:
+                target = out[window.text]
+                for offset in window.offsets.tolist():
+                    target[offset] = next(chosen)
+        return out
 
     def predict_one(self, text: str, queries: Optional[Iterable[int]] = None) -> Dict[int, Ranked]:
         return self.predict([text], None if queries is None else [queries])[0]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
-from typing import Dict, List, NamedTuple, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -119,6 +119,9 @@ def code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
 
 
+_code_points = code_points  # for Tokenizer.encode, whose argument of that name shadows it
+
+
 class Tokenizer:
     """The ``bert-char`` tokenizer over a bundle's vocabulary. Immutable once built; thread-safe."""
 
@@ -164,11 +167,12 @@ class Tokenizer:
         return [inverse.get(int(i), self.spec.unk_token) for i in self.encode(text, False).ids]
 
     # -- whole texts -----------------------------------------------------------------------------------
-    def encode(self, text: str, add_special_tokens: bool = True) -> Encoding:
+    def encode(self, text: str, add_special_tokens: bool = True,
+               code_points: Optional[np.ndarray] = None) -> Encoding:
         """Token ids and, per character, its token position (-1 for a character with no token).
 
         With ``add_special_tokens`` the ids are wrapped in ``[CLS]`` ... ``[SEP]`` and positions
-        count the ``[CLS]``.
+        count the ``[CLS]``. ``code_points``: the text's :func:`code_points`, when the caller has them.
         """
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
@@ -177,7 +181,7 @@ class Tokenizer:
         if n == 0:
             ids = np.array([self.cls_id, self.sep_id] if add_special_tokens else [], dtype=np.int64)
             return Encoding(ids, np.zeros(0, dtype=np.int64))
-        cps = code_points(text)
+        cps = _code_points(text) if code_points is None else code_points
         astral = cps >= _BMP
         any_astral = bool(astral.any())
         index = np.where(astral, 0, cps) if any_astral else cps
