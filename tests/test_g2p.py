@@ -326,3 +326,14 @@ def test_bundle_policy_sets_the_phrase_default(bundle_copy):
     assert policy_off.phrases is False
     assert policy_off.annotate("行人")[0].source == "model"
     assert G2P(model=bundle_copy, phrases=True).annotate("行人")[0].source == "dictionary"  # caller wins
+
+
+def test_static_decisions_cache_is_bounded(bundle, monkeypatch):
+    from pinyin_edge.runtime import g2p as g2p_module
+
+    monkeypatch.setattr(g2p_module, "_STATIC_CACHE_SIZE", 8)
+    g2p = G2P(bundle)
+    text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 40)) + "abcdefgh😀"
+    first = g2p.pinyin(text)
+    assert len(g2p._static_cache) == 8
+    assert g2p.pinyin(text) == first == G2P(bundle).pinyin(text)  # uncached characters read the same

@@ -71,6 +71,9 @@ class CharAnnotation:
                 "candidates": [list(c) for c in self.candidates], "source": self.source}
 
 
+_STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a G2P remembers
+
+
 class _Decisions(NamedTuple):
     """One text's decisions, per character: canonical reading (None: none), source ("user",
     "dictionary", "model", "none") and, when asked for, ranked candidates."""
@@ -276,18 +279,18 @@ class G2P:
         text). Cached per character: it depends on the bundle and pypinyin's tables only."""
         got = self._static_cache.get(char)
         if got is None:
-            readings = self.table.get(char)
             if char in self.manifest.dictionary:  # one reading, or a polyphone the bundle fixed
                 got = (self.manifest.dictionary[char], "dictionary")
             elif not is_han(char):
                 got = (None, "none")
-            elif len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
-                got = (readings[0], "dictionary")
-            elif readings:
-                got = (None, "fallback")
             else:
-                got = (None, "none")
-            self._static_cache[char] = got
+                readings = self.table.get(char)
+                if len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
+                    got = (readings[0], "dictionary")
+                else:
+                    got = (None, "fallback" if readings else "none")
+            if len(self._static_cache) < _STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
+                self._static_cache[char] = got
         return got
 
     def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[_Decisions]:
