@@ -25,7 +25,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from pinyin_edge.data import read_labelled
-from pinyin_edge.runtime.phrases import deciding_phrases, phrase_readings
+from pinyin_edge.runtime.phrases import deciding_phrases, phrase_lookup
 from pinyin_edge.runtime.predictor import Predictor
 
 
@@ -51,8 +51,8 @@ def slice_queries(predictor: Predictor, dev: str) -> List[Query]:
     exceptions = set(predictor.manifest.phrase_exceptions)
     out = []
     for example, scored in zip(data, probs):
-        found = phrase_readings(example.text)
-        deciding = deciding_phrases(example.text, found, exceptions)
+        found, excepted = phrase_lookup(example.text, predictor.manifest.phrase_word_exceptions)
+        deciding = deciding_phrases(example.text, found, exceptions, excepted)
         for offset, gold in example.labels:
             char = example.text[offset]
             p = scored.get(offset)

@@ -123,6 +123,12 @@ if [ "${GOLD_ONLY:-off}" = on ]; then
     POLICY=(--gold-from "$OUT/data/gold_train.tsv" "$OUT/data/gold_cpp.tsv")
     [ "$REFIT" = on ] && POLICY+=("$OUT/data/dev_cpp.tsv")
 fi
+if [ "${WORD_EXCEPTIONS:-off}" = on ] && [ "$PHRASES" = --phrases ]; then
+    # phrase positions the gold files the model learnt from contradict: the model decides there
+    WORDS=("$OUT/data/gold_train.tsv" "$OUT/data/gold_cpp.tsv")
+    [ "$REFIT" = on ] && WORDS+=("$OUT/data/dev_cpp.tsv")
+    POLICY+=(--word-exceptions-from "${WORDS[@]}")
+fi
 if [ -n "${CONTEXT:-}" ]; then POLICY+=(--context "$CONTEXT"); fi
 if [ -n "${FIXED_FROM:-}" ] && [ "${GOLD_ONLY:-off}" = on ]; then
     POLICY+=(--fixed-from)

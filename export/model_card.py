@@ -54,7 +54,8 @@ REFIT_ROW = {  # replaces DATA_CARD's slice row with --refit
 LIMITS = [
     "A polyphone inside a pypinyin dictionary phrase takes the phrase's reading (the bundle's policy, "
     "measured better on the CPP dev slice), except the manifest's phrase_exceptions (characters whose "
-    "phrase readings the training labels contradict); G2P(phrases=False) lets the model decide all.",
+    "phrase readings the training labels contradict) and phrase_word_exceptions (the same per phrase and "
+    "position: 倒是 dao4, 胸闷 men4); G2P(phrases=False) lets the model decide all.",
     "Rare readings of rare characters, mostly in names and classical text (僮 zhuang4 in 僮族, 阏氏 "
     "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
     "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",
@@ -76,6 +77,9 @@ FIXED_LIMIT = (  # a bundle exported with --fixed-from (metrics.fixed_readings)
     "otherwise (metrics.fixed_readings: 给 gei3, 看 kan4, 和 he2), take that reading outside dictionary "
     "phrases without the model; their rare other readings, mostly surnames (查 zha1, 单 shan4, 盖 ge3), "
     "come only from phrases or user overrides (the model had not read them either).")
+
+
+TRAINING_RECORD = ("architecture", "data", "hardware")  # with *_wall_seconds, *_summary: how the weights were made
 
 
 def wall_seconds(log_path: str) -> float:
@@ -157,7 +161,13 @@ def main() -> None:
                         help="the runs also trained on the dev slice once the recipe was chosen (the card says so)")
     parser.add_argument("--install", help="copy the carded bundle here")
     parser.add_argument("--name", default="pinyin-edge default", help="the card's model name")
+    parser.add_argument("--training-record-from", metavar="BUNDLE",
+                        help="a carded bundle with the same weights (a policy change: "
+                             "pinyin_edge.exporters.repolicy): its card's training record (architecture, "
+                             "data, hardware, wall times, summaries) is kept, as the run dirs may be gone")
     args = parser.parse_args()
+    if args.training_record_from and (args.finetune or args.teachers or args.base_dir):
+        parser.error("--training-record-from replaces --finetune, --teachers and --base-dir: give one or the other")
 
     manifest, graph = load_bundle(args.bundle)
     poly = os.path.join(args.data, "polyphone")
@@ -176,6 +186,7 @@ def main() -> None:
         "data": [REFIT_ROW if args.refit and row["set"] == REFIT_ROW["set"] else row for row in DATA_CARD]
                 + (DISTILL_CARD if args.teachers else []),
         "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
+        "measured_on": f"{cpu_name()}, {os.cpu_count()} cores",
         "bundle_bytes": os.path.getsize(graph),
         "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
         "weak_spots_cpp_test": results["cpp_test"]["edge"]["per_char"],
@@ -202,6 +213,13 @@ def main() -> None:
                         card.setdefault(key, {})[os.path.basename(os.path.normpath(path))] = summary
                     else:
                         card[key] = summary
+    if args.training_record_from:
+        record, _ = load_bundle(args.training_record_from)
+        if record.graph_sha256 != manifest.graph_sha256:
+            sys.exit(f"error: {args.training_record_from} has other weights (graph sha256 differs): "
+                     "its training record would not describe this bundle")
+        card.update({k: v for k, v in record.model_card.items() if k in TRAINING_RECORD or
+                     k.endswith(("_wall_seconds", "_summary"))})
     manifest.model_card = card
     manifest.metrics["test"] = {k: {n: {"accuracy": v["accuracy"], "correct": v["correct"], "total": v["total"]}
                                     for n, v in r.items()} for k, r in results.items()}

@@ -16,7 +16,8 @@ The manifest is the whole I/O contract, so any onnxruntime binding can use a bun
   a deciding phrase still reads those.
 * ``phrases``: whether polyphones inside a pypinyin dictionary phrase take the phrase's reading
   (the policy chosen for this model on dev); otherwise the model decides them too.
-  ``phrase_exceptions``: characters the model decides even inside phrases (measured on training data).
+  ``phrase_exceptions``: characters the model decides even inside phrases (measured on training data);
+  ``phrase_word_exceptions``: phrase -> positions in it that the model decides (the same, per phrase).
 * ``context``: tokens of text the model reads on each side of the characters it decides (null: the
   whole window). A recurrent encoder costs per token, and text far from every decided character
   rarely changes a reading, so the runtime runs only what lies within ``context`` of them.
@@ -78,6 +79,9 @@ class Manifest:
     # Characters whose phrase readings the labelled data contradicts (pypinyin's 陂 pi2 where the data
     # reads bei1): inside phrases too, the model decides them.
     phrase_exceptions: List[str] = field(default_factory=list)
+    # Phrases whose reading at some positions the labelled data contradicts (pypinyin's 倒是 dao3 shi4
+    # where the data reads dao4): phrase -> those positions, which the model decides.
+    phrase_word_exceptions: Dict[str, List[int]] = field(default_factory=dict)
     # Tokens read on each side of the decided characters (None: the whole window), chosen on dev.
     context: Optional[int] = None
 
@@ -122,6 +126,12 @@ class Manifest:
         if not isinstance(self.phrase_exceptions, list) or not all(
                 isinstance(c, str) and len(c) == 1 for c in self.phrase_exceptions):
             raise BundleError(f"{where}: phrase_exceptions must be a list of single characters")
+        words = self.phrase_word_exceptions
+        if not isinstance(words, dict) or not all(
+                isinstance(w, str) and len(w) > 1 and isinstance(at, list) and at and all(
+                    isinstance(i, int) and not isinstance(i, bool) and 0 <= i < len(w) for i in at)
+                for w, at in words.items()):
+            raise BundleError(f"{where}: phrase_word_exceptions must map phrases to positions inside them")
         if not valid_context(self.context):
             raise BundleError(f"{where}: context must be a positive number of tokens or null, "
                               f"not {self.context!r}")

@@ -127,6 +127,9 @@ def average(checkpoints, out, dev_paths):
 @click.option("--quantize", type=click.Choice(["int8", "none"]), default="int8", show_default=True)
 @click.option("--validate", "validate_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
               help="Labelled files for the parity gate (default: the checkpoint's dev data).")
+@click.option("--reduce-range/--full-range", default=True, show_default=True,
+              help="int8 weights in 7 bits: x86 CPUs without VNNI (AVX2) can overflow full-range int8 "
+                   "products; --full-range only for bundles that run on VNNI or ARM CPUs alone.")
 @click.option("--no-optimize", is_flag=True, help="Skip onnxruntime's transformer graph fusions.")
 @click.option("--phrases/--no-phrases", default=True, show_default=True,
               help="The bundle's policy: pypinyin's dictionary phrases decide the polyphones they cover "
@@ -138,6 +141,14 @@ def average(checkpoints, out, dev_paths):
 @click.option("--exception-min-count", type=click.IntRange(min=1), default=5, show_default=True,
               help="Labels inside phrases a character needs to become an exception.")
 @click.option("--exception-min-disagreement", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of those labels the phrase must read otherwise.")
+@click.option("--word-exceptions-from", "word_exceptions_from", cls=MultiValueOption,
+              type=click.Path(exists=True, dir_okay=False),
+              help="Labelled training files: phrases whose reading at a position they contradict often "
+                   "enough leave that position to the model (pypinyin's 倒是 dao3 where the data reads dao4).")
+@click.option("--word-exception-min-count", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Labels a phrase position needs to become a word exception.")
+@click.option("--word-exception-min-disagreement", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of those labels the phrase must read otherwise.")
 @click.option("--gold-from", "gold_from", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
               help="Gold training files: the model decides only the polyphones they label; those it "
@@ -157,8 +168,9 @@ def average(checkpoints, out, dev_paths):
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
-def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exceptions_from, exception_min_count,
-           exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
+def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases, exceptions_from, exception_min_count,
+           exception_min_disagreement, word_exceptions_from, word_exception_min_count,
+           word_exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
            fixed_min_share, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     try:
@@ -168,12 +180,18 @@ def export(checkpoint, out, quantize, validate_paths, no_optimize, phrases, exce
         need_extra("export", exc)
     if exceptions_from and not phrases:
         raise UserError("--phrase-exceptions-from needs --phrases (with --no-phrases the model decides all)")
+    if word_exceptions_from and not phrases:
+        raise UserError("--word-exceptions-from needs --phrases (with --no-phrases the model decides all)")
     if fixed_from and not gold_from:
         raise UserError("--fixed-from needs --gold-from (the gold labels a fixed reading must never contradict)")
-    settings = ExportSettings(quantize=quantize, optimize=not no_optimize, phrases=phrases,
+    settings = ExportSettings(quantize=quantize, reduce_range=reduce_range, optimize=not no_optimize,
+                              phrases=phrases,
                               exceptions_from=tuple(exceptions_from or ()),
                               exception_min_count=exception_min_count,
                               exception_min_disagreement=exception_min_disagreement,
+                              word_exceptions_from=tuple(word_exceptions_from or ()),
+                              word_exception_min_count=word_exception_min_count,
+                              word_exception_min_disagreement=word_exception_min_disagreement,
                               gold_from=tuple(gold_from or ()), context=context,
                               fixed_from=tuple(fixed_from or ()), fixed_per_file=fixed_texts_per_file,
                               fixed_min_decisions=fixed_min_decisions, fixed_min_share=fixed_min_share,

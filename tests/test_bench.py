@@ -130,6 +130,25 @@ def test_combine_speed_rounds_takes_each_figure_as_its_best_round():
     assert single["latency_ms"] == {"sentence": {"p50": 1.0}}
 
 
+def test_latency_target_is_also_checked_as_ratios_to_the_baselines():
+    """0.5 ms was set where pypinyin took 0.20 ms and g2pM 1.15: on a machine twice as slow, 0.9 ms is
+    within the target as ratios (2.25x and 0.39x) but not in absolute terms; 1.2 ms is within neither."""
+    def report(edge_p50):
+        def system(p50):
+            return {"status": "ok", "latency_ms": {"sentence": {"p50": p50}}}
+        return {"systems": {"edge": system(edge_p50), "pypinyin": system(0.40), "g2pm": system(2.30)}}
+
+    def rows(edge_p50):
+        return {row["name"].split(" (")[0]: row for row in B.check_targets(report(edge_p50))}
+
+    fast = rows(0.9)
+    assert fast["p50 latency, sentence, batch 1"]["met"] is False
+    ratio = fast["p50 latency as ratios"]
+    assert ratio["met"] is True and ratio["shown"] == "2.25x pypinyin's, 0.39x g2pm's"
+    assert ratio["target"] == "<= 2.50x pypinyin's, <= 0.43x g2pm's (same run)"
+    assert rows(1.2)["p50 latency as ratios"]["met"] is False  # 3.0x pypinyin's
+
+
 def test_quick_run_writes_markdown_and_plot(quick_run):
     report, out, _, _ = quick_run
     markdown = (out / "bench.md").read_text(encoding="utf-8")

@@ -323,11 +323,13 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     calls = {}
 
     class FakePredictor:
-        def __init__(self, checkpoint, device="cuda", phrases=None, phrase_exceptions=(), decided=None, fixed=None):
+        def __init__(self, checkpoint, device="cuda", phrases=None, phrase_exceptions=(), decided=None, fixed=None,
+                     phrase_word_exceptions=None):
             calls["init"] = (checkpoint, device, phrases)
             calls["exceptions"] = tuple(phrase_exceptions)
             calls["decided"] = decided
             calls["fixed"] = fixed
+            calls["words"] = phrase_word_exceptions
 
         def predict(self, texts):
             calls["texts"] = texts
@@ -339,7 +341,7 @@ def test_torch_system_calls_predictor(tmp_path, monkeypatch):
     system = make_system("torch", model=str(tmp_path))
     assert system.predict(("行", "银行")) == [["hang2"], ["hang2", "hang2"]]
     assert calls == {"init": (str(tmp_path), "cpu", True), "exceptions": (), "decided": None, "fixed": None,
-                     "texts": ["行", "银行"]}
+                     "words": None, "texts": ["行", "银行"]}
     make_system("torch", model=str(tmp_path), phrases=False)
     assert calls["init"] == (str(tmp_path), "cpu", False)
 

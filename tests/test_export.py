@@ -154,11 +154,11 @@ def test_gate_rejects_a_broken_graph(trained_checkpoint, tmp_path, monkeypatch, 
     else:
         real = onnx_export.quantize_int8
 
-        def quantize_int8(src, dst, per_channel):
+        def quantize_int8(src, dst, *args):
             work = str(tmp_path / "tampered.onnx")
             shutil.copyfile(src, work)
             negate_logits(work)
-            real(work, dst, per_channel)
+            real(work, dst, *args)
 
         monkeypatch.setattr(onnx_export, "quantize_int8", quantize_int8)
         expected = "quantized accuracy"

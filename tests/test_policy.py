@@ -2,7 +2,8 @@
 import json
 import os
 
-from pinyin_edge.exporters.policy import phrase_disagreement, phrase_exceptions
+from pinyin_edge.exporters.policy import (gold_outside_phrases, phrase_disagreement, phrase_exceptions,
+                                          phrase_word_disagreement, phrase_word_exceptions)
 
 
 def write_tsv(path, rows):
@@ -54,12 +55,83 @@ def test_a_malformed_policy_is_a_clear_bundle_error(bundle_copy):
         original = json.load(handle)
     for key, value, message in (("phrase_exceptions", "不的", "list of single characters"),
                                 ("phrase_exceptions", [1], "list of single characters"),
-                                ("phrases", "yes", "phrases must be true or false")):
+                                ("phrases", "yes", "phrases must be true or false"),
+                                ("phrase_word_exceptions", ["银行"], "map phrases to positions"),
+                                ("phrase_word_exceptions", {"银行": [2]}, "map phrases to positions"),
+                                ("phrase_word_exceptions", {"行": [0]}, "map phrases to positions"),
+                                ("phrase_word_exceptions", {"银行": []}, "map phrases to positions")):
         broken = dict(original, **{key: value})
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(broken, handle, ensure_ascii=False)
         with pytest.raises(BundleError, match=message):
             G2P(model=bundle_copy)
+
+
+def test_word_exceptions_are_phrase_positions_the_labels_contradict(tmp_path):
+    # pypinyin reads 银行 yin2 hang2, 行人 xing2 ren2, 行长 hang2 zhang3: the labels contradict 银行's
+    # 行 twice of three, 行人's never; 一 in 一行 (yi1 hang2) labelled in a sandhi form is no contradiction.
+    path = write_tsv(tmp_path / "gold.tsv", [
+        ("银行", "- xing2"), ("银行", "- hang2"), ("去银行", "- - xing2"), ("行人", "xing2 -"),
+        ("行长", "xing2 -"), ("一行", "yi4 -")])
+    counts = phrase_word_disagreement([path])
+    assert counts[("银行", 1)] == (3, 2) and counts[("行人", 0)] == (1, 0) and counts[("行长", 0)] == (1, 1)
+    assert counts[("一行", 0)] == (1, 0)
+    words, detail = phrase_word_exceptions([path], decided={"行"})
+    assert words == {"行长": [0], "银行": [1]} and detail["银行"] == [[1, 3, 2]]
+    assert phrase_word_exceptions([path], decided={"行"}, min_count=2)[0] == {"银行": [1]}
+    assert phrase_word_exceptions([path], decided={"行"}, min_disagreement=0.7)[0] == {"行长": [0]}
+    assert phrase_word_exceptions([path], decided={"长"})[0] == {}  # 行 is not decided by the model
+    # labels at an excepted position no longer count as covered by a phrase
+    assert gold_outside_phrases([path], True, (), {"银行": [1]})["行"] == {"xing2": 2, "hang2": 1}
+    assert "行" not in gold_outside_phrases([path], True, (), {})
+
+
+def test_runtime_lets_the_model_decide_at_word_exceptions_only(bundle_copy):
+    from pinyin_edge import G2P
+
+    path = os.path.join(bundle_copy, "manifest.json")
+    with open(path, encoding="utf-8") as handle:
+        manifest = json.load(handle)
+    assert manifest["phrase_word_exceptions"] == {}
+    manifest["phrase_word_exceptions"] = {"行人": [0]}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, ensure_ascii=False)
+    g2p = G2P(model=bundle_copy)
+    notes = g2p.annotate("行人行长")
+    assert notes[0].source == "model"                             # the word exception: the model decides
+    assert (notes[2].reading, notes[2].source) == ("hang2", "dictionary")  # 行 in another phrase: the phrase
+    assert G2P(model=bundle_copy, phrases=False).annotate("行人")[0].source == "model"
+    assert g2p.pinyin("行人行长") == [n.reading for n in notes]     # the plain path decides alike
+
+
+def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, tmp_path, capsys):
+    from pinyin_edge import G2P
+    from pinyin_edge.bundle import load_bundle
+    from pinyin_edge.exporters.repolicy import main
+
+    # the gold reads 行人's 行 hang2 twice: a word exception there, nowhere else
+    gold = write_tsv(tmp_path / "gold.tsv", [("行人", "hang2 -"), ("有行人", "- hang2 -"), ("行长", "hang2 -")])
+    out = str(tmp_path / "repoliced")
+    assert main([bundle, "--out", out, "--word-exceptions-from", gold]) == 0
+    before, graph_before = load_bundle(bundle)
+    after, graph_after = load_bundle(out)
+    assert after.phrase_word_exceptions == {"行人": [0]} and before.phrase_word_exceptions == {}
+    assert after.graph_sha256 == before.graph_sha256 and after.candidates == before.candidates
+    record = after.metrics["phrase_word_exceptions"]
+    assert record["counts"] == {"行人": [[0, 2, 2]]} and record["added_to"]["bundle"] == os.path.abspath(bundle)
+    assert G2P(model=out).annotate("行人")[0].source == "model"
+    assert G2P(model=bundle).annotate("行人")[0].source == "dictionary"
+    # a second pass, the bundle itself as --out, or a missing gold file: one clear line, no traceback
+    assert main([out, "--out", str(tmp_path / "twice"), "--word-exceptions-from", gold]) == 1
+    assert "already has 1 word exceptions" in capsys.readouterr().err
+    for argv in ([bundle, "--out", bundle, "--word-exceptions-from", gold],
+                 [bundle, "--out", str(tmp_path / "x"), "--word-exceptions-from", str(tmp_path / "nope.tsv")]):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{argv} was accepted")
 
 
 def test_gold_decided_keeps_the_characters_gold_labels(tmp_path):

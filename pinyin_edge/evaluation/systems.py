@@ -181,7 +181,8 @@ class TorchSystem:
 
     def __init__(self, model: Optional[str] = None, phrases: bool = True,
                  phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None,
-                 fixed: Optional[Mapping[str, str]] = None) -> None:
+                 fixed: Optional[Mapping[str, str]] = None,
+                 phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None) -> None:
         if model is None:
             raise ValueError("the torch system needs a checkpoint directory: give --model DIR")
         if not os.path.exists(model):
@@ -194,7 +195,8 @@ class TorchSystem:
                                         "pip install 'pinyin-edge[train]'") from None
             raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
         self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions,
-                                        decided=decided, fixed=fixed)
+                                        decided=decided, fixed=fixed,
+                                        phrase_word_exceptions=phrase_word_exceptions)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         return self.predictor.predict(list(texts))
@@ -208,8 +210,8 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
                 *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
     ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
-    ``policy_of`` (a bundle whose phrase policy, exceptions, decided characters and fixed readings to
-    apply) by torch;
+    ``policy_of`` (a bundle whose phrase policy, exceptions, word exceptions, decided characters and
+    fixed readings to apply) by torch;
     others ignore what they do not use."""
     if name == "pypinyin":
         return PypinyinSystem()
@@ -223,6 +225,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
         exceptions: Sequence[str] = ()
         decided: Optional[Collection[str]] = None
         fixed: Optional[Mapping[str, str]] = None
+        words: Optional[Mapping[str, Sequence[int]]] = None
         if policy_of is not None:
             from ..bundle import load_bundle
 
@@ -231,6 +234,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
             exceptions = manifest.phrase_exceptions
             decided = set(manifest.candidates)
             fixed = manifest.dictionary
+            words = manifest.phrase_word_exceptions
         return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions,
-                           decided=decided, fixed=fixed)
+                           decided=decided, fixed=fixed, phrase_word_exceptions=words)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

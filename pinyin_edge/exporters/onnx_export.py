@@ -27,11 +27,17 @@ OPSET = 17
 class ExportSettings:
     quantize: str = "int8"            # int8 | none
     per_channel: bool = True
+    # 7-bit weights: x86 CPUs without VNNI (AVX2, AVX-512F) multiply int8 pairs into saturating int16
+    # sums, which full-range weights can overflow (a 40-step test BiGRU lost 7 points there).
+    reduce_range: bool = True
     optimize: bool = True             # onnxruntime transformer fusions on the fp32 graph
     phrases: bool = True              # the runtime policy: dictionary phrases decide what they cover
     exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase exceptions (policy.py)
     exception_min_count: int = 5
     exception_min_disagreement: float = 0.3
+    word_exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase word exceptions
+    word_exception_min_count: int = 1
+    word_exception_min_disagreement: float = 0.5
     gold_from: Tuple[str, ...] = ()  # gold files: the model decides only the polyphones they label
     context: Optional[int] = None     # tokens the runtime reads around decided characters (None: all)
     fixed_from: Tuple[str, ...] = ()  # unlabelled text: polyphones the model always reads one way there
@@ -80,12 +86,12 @@ def optimize_graph(src: str, dst: str, hidden: int, heads: int) -> bool:
         return False
 
 
-def quantize_int8(src: str, dst: str, per_channel: bool) -> None:
+def quantize_int8(src: str, dst: str, per_channel: bool, reduce_range: bool = True) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     # Fused contrib ops (FastGelu, SkipLayerNorm) defeat shape inference: tell it the default type.
-    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=per_channel,
+    quantize_dynamic(src, dst, weight_type=QuantType.QInt8, per_channel=per_channel, reduce_range=reduce_range,
                      op_types_to_quantize=["MatMul", "Gather", "Attention"],
                      extra_options={"MatMulConstBOnly": True,
                                     "DefaultTensorType": onnx.TensorProto.FLOAT})
@@ -135,7 +141,8 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
         max_length=int(meta["max_length"]),
         quantization={"mode": settings.quantize, "method": "onnxruntime.quantization.quantize_dynamic"
                       if settings.quantize == "int8" else None, "weight_type": "QInt8",
-                      "per_channel": settings.per_channel, "optimized": settings.optimize,
+                      "per_channel": settings.per_channel, "reduce_range": settings.reduce_range,
+                      "optimized": settings.optimize,
                       "opset": settings.opset},
         source={"checkpoint": os.path.abspath(checkpoint), "base_model": meta.get("base_model"),
                 "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
@@ -157,7 +164,13 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
             "from": [os.path.abspath(p) for p in settings.exceptions_from],
             "min_count": settings.exception_min_count, "min_disagreement": settings.exception_min_disagreement,
             "counts": counts}  # char -> [labels inside phrases, read otherwise]
+    if settings.phrases and settings.word_exceptions_from:
+        from .policy import set_word_exceptions
+
+        set_word_exceptions(manifest, settings.word_exceptions_from, settings.word_exception_min_count,
+                            settings.word_exception_min_disagreement)
     return manifest
+
 
 
 def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSettings(),
@@ -178,7 +191,7 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
         final = opt if fused else fp32
         if settings.quantize == "int8":
             final = os.path.join(work, "int8.onnx")
-            quantize_int8(opt if fused else fp32, final, settings.per_channel)
+            quantize_int8(opt if fused else fp32, final, settings.per_channel, settings.reduce_range)
         elif settings.quantize != "none":
             raise ValueError(f"unknown quantization {settings.quantize!r}: choose int8 or none")
         log(f"exported in {time.time() - started:.1f}s: fp32 {os.path.getsize(fp32) / 1e6:.2f} MB, "
@@ -208,7 +221,8 @@ def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, 
     if not settings.gold_from:
         raise ValueError("fixed readings need the gold files (gold_from) that must never contradict them")
     decisions, texts = model_decisions(bundle_dir, settings.fixed_from, settings.fixed_per_file, log=log)
-    gold = gold_outside_phrases(settings.gold_from, manifest.phrases, manifest.phrase_exceptions)
+    gold = gold_outside_phrases(settings.gold_from, manifest.phrases, manifest.phrase_exceptions,
+                                manifest.phrase_word_exceptions)
     fixed = fixed_readings(decisions, gold, settings.fixed_min_decisions, settings.fixed_min_share)
     for char, (reading, _, _) in fixed.items():
         del manifest.candidates[char]

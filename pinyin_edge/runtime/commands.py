@@ -200,6 +200,7 @@ def bundle_summary(model: str) -> dict:
         "polyphones": polyphones,
         "max_length": manifest.max_length,
         "phrases": manifest.phrases, "phrase_exceptions": "".join(manifest.phrase_exceptions),
+        "phrase_word_exceptions": len(manifest.phrase_word_exceptions),
         "context": manifest.context,
         "tokenizer": manifest.tokenizer.type,
         "quantization": manifest.quantization,
@@ -250,6 +251,8 @@ def info(model, as_json):
             else "the model decides every polyphone it knows"
         if summary["phrases"] and summary["phrase_exceptions"]:
             policy += f", except {summary['phrase_exceptions']}"
+        if summary["phrases"] and summary["phrase_word_exceptions"]:
+            policy += f" and in {summary['phrase_word_exceptions']} phrases whose reading the labelled data contradicts"
         decides = (summary["metrics"] or {}).get("model_decides")
         fixed = (summary["metrics"] or {}).get("fixed_readings")
         fixed = fixed.get("readings") if isinstance(fixed, dict) else None

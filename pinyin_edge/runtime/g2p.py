@@ -5,7 +5,8 @@ Who decides each character, in order:
 1. **user**: an override (a phrase, longest match first, or a single character) always wins;
 2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
    dictionary takes the phrase's reading (measured better than the model there, on CPP dev), except
-   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts);
+   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts)
+   and ``phrase_word_exceptions`` (the same, per phrase and position);
 3. **model**: a polyphone the bundle's model knows (in ``manifest.candidates`` with two or more
    readings and present in its vocabulary) is chosen by the model among its candidates;
 4. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
@@ -29,7 +30,7 @@ from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence
 
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
-from .phrases import deciding_phrases, fallback_reading, phrase_readings
+from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
 from .predictor import Predictor
 from .sandhi import SANDHI_FORMS, apply_tone_sandhi, citation_ranked
 
@@ -217,6 +218,7 @@ class G2P:
         # Does pypinyin's phrase dictionary decide the polyphones it covers? None: the bundle's policy.
         self.phrases = bool(self.manifest.phrases if phrases is None else phrases)
         self._exceptions = frozenset(self.manifest.phrase_exceptions)
+        self._word_exceptions = self.manifest.phrase_word_exceptions
         self.model_path = self.predictor.path
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()
@@ -298,8 +300,9 @@ class G2P:
         the ranked candidates (see the module docstring for who decides)."""
         snapshot = self._overrides
         users = [snapshot.match(t) for t in texts]
-        found = [phrase_readings(t) if self.phrases else None for t in texts]  # None: not yet looked up
-        phrases = [deciding_phrases(t, f, self._exceptions) for t, f in zip(texts, found)]
+        looked_up = [phrase_lookup(t, self._word_exceptions) if self.phrases else (None, ()) for t in texts]
+        found = [f for f, _ in looked_up]  # None: not yet looked up
+        phrases = [deciding_phrases(t, f, self._exceptions, excepted) for t, (f, excepted) in zip(texts, looked_up)]
         # the model decides only what no override or phrase covers
         skip = [(user.keys() | phrase.keys()) if user or phrase else None for user, phrase in zip(users, phrases)]
         if ranked:

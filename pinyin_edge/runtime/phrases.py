@@ -6,7 +6,7 @@ those characters (93.3% -> 95.5% overall), and the model then only decides what 
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Dict, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
@@ -44,24 +44,40 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     return found
 
 
+WordExceptions = Mapping[str, Collection[int]]  # phrase -> positions in it that the phrase does not decide
+
+
+def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -> Tuple[Dict[int, str], Set[int]]:
+    """(:func:`phrase_readings` of ``text``, the offsets a bundle's word exceptions take from their
+    phrase), from one segmentation of the text."""
+    tables = dictionaries()
+    out: Dict[int, str] = {}
+    excepted: Set[int] = set()
+    for start, end in phrase_words(text):
+        word = text[start:end]
+        for i, reading in tables.word_readings(word):
+            out[start + i] = reading
+        if word_exceptions:
+            excepted.update(start + i for i in word_exceptions.get(word, ()))
+    return out, excepted
+
+
 def phrase_readings(text: str) -> Dict[int, str]:
     """offset -> canonical reading for every character inside a multi-character dictionary phrase
     whose reading there is unambiguous."""
-    tables = dictionaries()
-    out: Dict[int, str] = {}
-    for start, end in phrase_words(text):
-        for i, reading in tables.word_readings(text[start:end]):
-            out[start + i] = reading
-    return out
+    return phrase_lookup(text)[0]
 
 
-def deciding_phrases(text: str, found: Optional[Dict[int, str]], exceptions: AbstractSet[str]) -> Dict[int, str]:
+def deciding_phrases(text: str, found: Optional[Dict[int, str]], exceptions: AbstractSet[str],
+                     excepted: Collection[int] = ()) -> Dict[int, str]:
     """Of a text's phrase readings (``found``; None or empty with phrases off), those that decide:
-    never the bundle's ``exceptions``, which the model decides everywhere."""
+    never the bundle's ``exceptions`` (characters the model decides everywhere), nor the ``excepted``
+    offsets (positions in the bundle's word exceptions: phrases whose reading there the labelled data
+    contradicts, which the model decides)."""
     if not found:
         return {}
-    if exceptions:
-        return {o: r for o, r in found.items() if text[o] not in exceptions}
+    if exceptions or excepted:
+        return {o: r for o, r in found.items() if text[o] not in exceptions and o not in excepted}
     return found
 
 

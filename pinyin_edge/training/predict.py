@@ -12,7 +12,7 @@ from typing import Collection, Dict, List, Mapping, Optional, Sequence, Tuple
 import torch
 
 from .common import autocast
-from ..runtime.phrases import deciding_phrases, fallback_reading, phrase_readings
+from ..runtime.phrases import deciding_phrases, fallback_reading, phrase_lookup
 from ..runtime.predictor import window_spans
 from ..runtime.sandhi import citation_tones
 from .finetune import CandidateTable, Encoder, align_chars, load_checkpoint
@@ -41,8 +41,10 @@ def dictionary_readings(text: str, policy: Dict[int, str], phrase: Dict[int, str
 class TorchPredictor:
     def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64, phrases: bool = True,
                  phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None,
-                 fixed: Optional[Mapping[str, str]] = None):
+                 fixed: Optional[Mapping[str, str]] = None,
+                 phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None):
         self.phrases = phrases
+        self.word_exceptions = dict(phrase_word_exceptions or {})  # as a bundle's: phrase -> positions
         self.fixed = dict(fixed or {})  # a bundle's dictionary: the polyphones it reads one fixed way
         self.exceptions = frozenset(phrase_exceptions)  # as a bundle's: the model decides them everywhere
         self.model, self.tokenizer, self.meta = load_checkpoint(checkpoint, device)
@@ -65,8 +67,8 @@ class TorchPredictor:
         for i, text in enumerate(texts):
             offsets = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
             token_of = align_chars(offsets, len(text))
-            found = phrase_readings(text)
-            phrase = deciding_phrases(text, found if self.phrases else None, self.exceptions)  # as the runtime
+            found, excepted = phrase_lookup(text, self.word_exceptions)
+            phrase = deciding_phrases(text, found if self.phrases else None, self.exceptions, excepted)  # as the runtime
             results.append(dictionary_readings(text, phrase, found, self.full_table, self.fixed))
             for start, end, core_start, core_end in window_spans(len(offsets), size, margin):
                 if start >= end:
