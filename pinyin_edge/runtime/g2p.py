@@ -198,7 +198,7 @@ class G2P:
     """Context-aware grapheme-to-pinyin over a model bundle.
 
     ``model``: a bundle directory, or a bundled model's name (None or ``"default"``: the most
-    accurate; ``"fast"``: about half the latency, a few tenths of a point less accurate); ``threads``:
+    accurate; ``"fast"``: about 60% of the latency, a few tenths of a point less accurate); ``threads``:
     onnxruntime intra-op threads; ``providers``: onnxruntime execution providers (default CPU);
     ``overrides``: a dict ``{phrase: readings}``, pairs, or an overrides file path (see
     :func:`read_overrides`); ``phrases``: override the bundle's phrase policy; ``context``: tokens the
