@@ -172,7 +172,6 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
     return manifest
 
 
-
 def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSettings(),
                   validate: Optional[List[str]] = None, log=print) -> Manifest:
     """Export ``checkpoint`` to the bundle directory ``out``; raises ParityError on a gate breach."""

@@ -63,23 +63,22 @@ def phrase_word_disagreement(paths: Sequence[str]) -> Dict[Tuple[str, int], Tupl
     """(phrase, position) -> (labels there, how many of them the phrase reads otherwise), comparing
     citation tones (一 and 不's sandhi forms count as their citation reading)."""
     from ..data import read_many
-    from ..runtime.phrases import phrase_readings, phrase_words
-    from ..runtime.sandhi import SANDHI_FORMS
+    from ..dictionaries import dictionaries
+    from ..runtime.phrases import phrase_words
+    from ..runtime.sandhi import citation_tone
 
-    def citation(char: str, reading: str) -> str:
-        return SANDHI_FORMS.get(char, {}).get(reading, reading)
-
+    tables = dictionaries()
     counts: Dict[Tuple[str, int], Tuple[int, int]] = {}
     for example in read_many(list(paths)):
-        found = phrase_readings(example.text)
         labelled = dict(example.labels)
-        for start, end in phrase_words(example.text):
-            for offset in range(start, end):
-                if offset in found and offset in labelled:
-                    char = example.text[offset]
-                    key = (example.text[start:end], offset - start)
-                    seen, wrong = counts.get(key, (0, 0))
-                    counts[key] = (seen + 1, wrong + (citation(char, found[offset]) != citation(char, labelled[offset])))
+        for start, end in phrase_words(example.text):  # one segmentation, as phrase_lookup's
+            word = example.text[start:end]
+            for at, reading in tables.word_readings(word):
+                gold = labelled.get(start + at)
+                if gold is not None:
+                    seen, wrong = counts.get((word, at), (0, 0))
+                    counts[(word, at)] = (seen + 1, wrong + (citation_tone(word[at], reading) !=
+                                                             citation_tone(word[at], gold)))
     return counts
 
 
@@ -152,7 +151,7 @@ def gold_outside_phrases(paths: Sequence[str], phrases: bool = True, phrase_exce
     ``phrases`` off, none does)."""
     from ..data import read_many
     from ..runtime.phrases import deciding_phrases, phrase_lookup
-    from ..runtime.sandhi import SANDHI_FORMS
+    from ..runtime.sandhi import citation_tone
 
     exceptions = frozenset(phrase_exceptions)
     counts: Dict[str, Counter] = {}
@@ -162,8 +161,7 @@ def gold_outside_phrases(paths: Sequence[str], phrases: bool = True, phrase_exce
         for offset, reading in example.labels:
             if offset not in covered:
                 char = example.text[offset]
-                reading = SANDHI_FORMS.get(char, {}).get(reading, reading)
-                counts.setdefault(char, Counter())[reading] += 1
+                counts.setdefault(char, Counter())[citation_tone(char, reading)] += 1
     return counts
 
 

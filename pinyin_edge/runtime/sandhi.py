@@ -63,11 +63,16 @@ def citation_ranked(char: str, ranked: Sequence[Tuple[str, float]]) -> Tuple[Tup
     return tuple(sorted(merged.items(), key=lambda item: -item[1]))
 
 
+def citation_tone(char: str, reading: Optional[str]) -> Optional[str]:
+    """``reading`` of ``char`` in citation tone: 一 yi2/yi4 -> yi1, 不 bu2 -> bu4; anything else as it is."""
+    return SANDHI_FORMS.get(char, {}).get(reading, reading)
+
+
 def citation_tones(text: str, readings: Sequence[Optional[str]]) -> List[Optional[str]]:
     """A copy of ``readings`` with 一 and 不 in citation tone (their neutral tones and 不 fou3 kept)."""
     if "一" not in text and "不" not in text:  # the usual case, at C speed
         return list(readings)
-    return [SANDHI_FORMS.get(char, {}).get(reading, reading) for char, reading in zip(text, readings)]
+    return [citation_tone(char, reading) for char, reading in zip(text, readings)]
 
 
 def apply_tone_sandhi(text: str, readings: Sequence[Optional[str]],
