@@ -19,9 +19,10 @@ import torch
 
 from ..candidates import CandidateTable
 from ..data import iter_corpus, test_sentences
-from .common import (JsonlLog, Progress, atomic_dir, autocast, seed_everything, warmup_cosine,
-                     write_json)
-from .model import PRESETS, EncoderPreset, bert_config, resolve_device
+from ..modeling.checkpoint import atomic_dir, write_json
+from ..modeling.model import autocast, resolve_device
+from .common import JsonlLog, Progress, seed_everything, warmup_cosine
+from .presets import PRESETS, EncoderPreset, bert_config
 from .vocab import save_tokenizer, build_vocab
 
 
