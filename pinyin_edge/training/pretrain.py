@@ -12,7 +12,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import torch
@@ -173,7 +173,9 @@ def evaluate_mlm(model, held: np.ndarray, tokenizer, cfg: PretrainConfig, device
         for start in range(0, min(len(held), 512), cfg.batch_size):
             batch = torch.from_numpy(held[start:start + cfg.batch_size].astype(np.int64))
             loss, acc, n = mlm_step(model, batch, tokenizer, cfg.mask_rate, gen, device)
-            losses.append(float(loss) * n); accs.append(float(acc) * n); weights.append(n)
+            losses.append(float(loss) * n)
+            accs.append(float(acc) * n)
+            weights.append(n)
     model.train()
     total = sum(weights)
     if not total:  # no held-out sequence (a corpus too small for one): no figure, rather than a perfect 0
