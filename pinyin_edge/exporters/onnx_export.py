@@ -11,13 +11,13 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
 
-from ..bundle import GRAPH, INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
+from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
 from .validate import ParityError, ParityThresholds, measure_parity
 
 OPSET = 17
