@@ -1,5 +1,6 @@
 """Recipe analyses on the CPP dev selection slice (never a test set). Each prints accuracy over the
-slice's labels, deciding as the bundle does (phrase policy and exceptions) unless told otherwise.
+slice's labels, deciding through the runtime's decision policy (the bundle's phrase policy and
+exceptions) unless told otherwise.
 
     python export/analysis.py ensemble BUNDLE [--dev runs/data/dev_cpp.tsv]
         our candidate probabilities x g2pM's ^ w, for several w: what a g2pM teacher could add
@@ -19,78 +20,75 @@ from __future__ import annotations
 
 import argparse
 import collections
-from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pinyin_edge.data import read_labelled
-from pinyin_edge.runtime.phrases import deciding_phrases, phrase_lookup
+from pinyin_edge.data import Example, read_labelled
+from pinyin_edge.runtime.policy import DecisionPolicy
 from pinyin_edge.runtime.predictor import Predictor
 
 
-@dataclass(frozen=True)
-class Query:
-    gold: str
-    char: str
-    log_probs: Optional[np.ndarray]   # the model's, over ``candidates``; None: the model does not decide
-    candidates: tuple
-    phrase: Optional[str]             # the reading of a dictionary phrase that decides it (bundle policy)
-    fallback: Optional[str]           # the runtime's reading when the model does not decide
-    text: str
-    offset: int
+# (text, offset, candidates, the model's log-probabilities over them) -> the scores a choice is made on
+Adjust = Callable[[str, int, Tuple[str, ...], np.ndarray], np.ndarray]
 
 
-def slice_queries(predictor: Predictor, dev: str) -> List[Query]:
-    data = read_labelled(dev)
-    texts = [e.text for e in data]
-    offsets = [[o for o, _ in e.labels] for e in data]
-    probs = []
-    for i in range(0, len(texts), 64):
-        probs += predictor.probabilities(texts[i:i + 64], offsets[i:i + 64])
-    exceptions = set(predictor.manifest.phrase_exceptions)
-    out = []
-    for example, scored in zip(data, probs):
-        found, excepted = phrase_lookup(example.text, predictor.manifest.phrase_word_exceptions)
-        deciding = deciding_phrases(example.text, found, exceptions, excepted)
-        for offset, gold in example.labels:
-            char = example.text[offset]
-            p = scored.get(offset)
-            out.append(Query(gold, char, None if p is None else np.log(p + 1e-12), predictor.candidates(char),
-                             deciding.get(offset), predictor.manifest.dictionary.get(char) or found.get(offset),
-                             example.text, offset))
-    return out
+class Rescored:
+    """The bundle's model as the runtime decision policy's scorer, each choice made on ``adjust``'s
+    scores instead of the model's own."""
+
+    def __init__(self, predictor: Predictor, adjust: Adjust):
+        self.predictor, self.adjust = predictor, adjust
+
+    def best_readings(self, texts: Sequence[str], skip=None) -> List[Dict[int, str]]:
+        out = []
+        for text, scored in zip(texts, self.predictor.probabilities(texts, skip=skip)):
+            chosen = {}
+            for offset, p in scored.items():
+                cands = self.predictor.candidates(text[offset])
+                chosen[offset] = cands[int(np.argmax(self.adjust(text, offset, cands, np.log(p + 1e-12))))]
+            out.append(chosen)
+        return out
 
 
-def accuracy(queries: Sequence[Query], choose: Callable[[Query], str], policy: bool = True) -> float:
-    def decide(q: Query) -> Optional[str]:
-        if q.log_probs is None:
-            return q.fallback
-        if policy and q.phrase:
-            return q.phrase
-        return choose(q)
-    return sum(decide(q) == q.gold for q in queries) / len(queries)
+def accuracy(predictor: Predictor, examples: Sequence[Example], adjust: Adjust, phrases: bool = True) -> float:
+    """The share of labels read right, deciding as the runtime does (the bundle's policy; with
+    ``phrases`` False the model decides every polyphone it knows), the model's choices by ``adjust``."""
+    policy = DecisionPolicy.from_manifest(predictor.manifest, phrases=None if phrases else False)
+    scorer = Rescored(predictor, adjust)
+    right = total = 0
+    for start in range(0, len(examples), 64):
+        batch = examples[start:start + 64]
+        for example, decisions in zip(batch, policy.decide([e.text for e in batch], scorer)):
+            right += sum(decisions.readings[offset] == gold for offset, gold in example.labels)
+            total += len(example.labels)
+    return right / max(1, total)
 
 
-def ensemble(queries: List[Query]) -> None:
+def ensemble(predictor: Predictor, examples: Sequence[Example]) -> None:
     from pinyin_edge.training.teachers import G2pMScorer
 
-    scorer = G2pMScorer()
+    g2pm = G2pMScorer()
     theirs: Dict[tuple, np.ndarray] = {}  # (text, offset) -> g2pM's log-probabilities (0: it does not decide)
-    for q in queries:
-        if q.log_probs is not None:
-            p = scorer.candidate_probs(q.text, [q.offset], [q.candidates])[0]
-            theirs[q.text, q.offset] = np.zeros(len(q.candidates)) if p is None else np.log(p + 1e-12)
-    for policy in (True, False):
+
+    def log_probs(text: str, offset: int, cands: Tuple[str, ...]) -> np.ndarray:
+        if (text, offset) not in theirs:
+            offsets = predictor.decidable_offsets(text).tolist()
+            found = g2pm.candidate_probs(text, offsets, [predictor.candidates(text[o]) for o in offsets])
+            for o, p in zip(offsets, found):
+                theirs[text, o] = np.zeros(len(predictor.candidates(text[o]))) if p is None else np.log(p + 1e-12)
+        return theirs[text, offset]
+
+    for phrases in (True, False):
         row = []
         for w in (0, 0.25, 0.5, 1, 2, 4, 100):
-            def choose(q: Query, w=w) -> str:
-                return q.candidates[int(np.argmax(q.log_probs + w * theirs[q.text, q.offset]))]
-            row.append(f"w={w}: {100 * accuracy(queries, choose, policy):.2f}")
-        print("with phrase policy" if policy else "model only        ", "  ".join(row))
+            def adjust(text, offset, cands, ours, w=w):
+                return ours + w * log_probs(text, offset, cands)
+            row.append(f"w={w}: {100 * accuracy(predictor, examples, adjust, phrases):.2f}")
+        print("with phrase policy" if phrases else "model only        ", "  ".join(row))
 
 
-def priors(queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
+def priors(predictor: Predictor, examples: Sequence[Example], cpp_train: str, train: Sequence[str]) -> None:
     def counts(paths):
         table = collections.defaultdict(collections.Counter)
         for path in paths:
@@ -99,17 +97,17 @@ def priors(queries: List[Query], cpp_train: str, train: Sequence[str]) -> None:
         return table
     cpp, mixed = counts([cpp_train]), counts(train)
 
-    def log_prior(table, q: Query, alpha: float) -> np.ndarray:
-        seen = table.get(q.char, {})
-        total = sum(seen.values()) + alpha * len(q.candidates)
-        return np.log([(seen.get(c, 0) + alpha) / total for c in q.candidates])
+    def log_prior(table, char: str, cands: Tuple[str, ...], alpha: float) -> np.ndarray:
+        seen = table.get(char, {})
+        total = sum(seen.values()) + alpha * len(cands)
+        return np.log([(seen.get(c, 0) + alpha) / total for c in cands])
     for alpha in (0.5, 1.0, 3.0):
         row = []
         for tau in (0, 0.1, 0.3, 0.5, 1.0):
-            def choose(q: Query, tau=tau, alpha=alpha) -> str:
-                shift = log_prior(cpp, q, alpha) - log_prior(mixed, q, alpha)
-                return q.candidates[int(np.argmax(q.log_probs + tau * shift))]
-            row.append(f"tau={tau}: {100 * accuracy(queries, choose):.2f}")
+            def adjust(text, offset, cands, ours, tau=tau, alpha=alpha):
+                char = text[offset]
+                return ours + tau * (log_prior(cpp, char, cands, alpha) - log_prior(mixed, char, cands, alpha))
+            row.append(f"tau={tau}: {100 * accuracy(predictor, examples, adjust):.2f}")
         print(f"alpha {alpha}", "  ".join(row))
 
 
@@ -214,15 +212,15 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
             parser.error("gold-only needs --checkpoint and --train")
         gold_only(args.bundle, args.checkpoint, args.train)
         return
+    if args.analysis == "priors" and not (args.cpp_train and args.train):
+        parser.error("priors needs --cpp-train and --train")
     predictor = Predictor(args.bundle)
-    queries = slice_queries(predictor, args.dev)
-    print(f"{len(queries)} labels on {args.dev}")
+    examples = read_labelled(args.dev).examples
+    print(f"{sum(len(e.labels) for e in examples)} labels on {args.dev}")
     if args.analysis == "ensemble":
-        ensemble(queries)
+        ensemble(predictor, examples)
     else:
-        if not (args.cpp_train and args.train):
-            parser.error("priors needs --cpp-train and --train")
-        priors(queries, args.cpp_train, args.train)
+        priors(predictor, examples, args.cpp_train, args.train)
 
 
 if __name__ == "__main__":

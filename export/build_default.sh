@@ -30,12 +30,6 @@ mkdir -p "$OUT"
         --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
 WEAK=("$OUT/data/weak_$WEAK_MODE.tsv")
-if [ "$RARE_BELOW" -gt 0 ]; then
-    [ -f "$OUT/data/weak_g2pm_rare.tsv" ] || python -m pinyin_edge.training.prepare --data "$DATA" \
-        --out "$OUT/data" --weak-mode g2pm --weak-only --focus-rare "$RARE_BELOW" \
-        --per-char "$RARE_PER_CHAR" --weak-limit "$RARE_LIMIT"
-    WEAK+=("$OUT/data/weak_g2pm_rare.tsv")
-fi
 
 case "$BASE" in
   lac)
@@ -93,16 +87,15 @@ EXCEPTIONS=()
 RUN_DIRS=() TEACHER_DIRS=()
 if [ "$SELF_TRAIN" != off ]; then
     # Teacher then students: the averaged RUNS relabel the weak sentences, and the students train on
-    # gold + those labels instead of pypinyin's. bundle: the teacher's readings (runtime policy
-    # included); distill: soft labels, the teacher's probabilities x g2pM's (training/teachers.py).
-    case "$SELF_TRAIN" in bundle|distill) ;; *) echo "recipe.env: SELF_TRAIN must be off, bundle or distill, not $SELF_TRAIN" >&2; exit 2 ;; esac
+    # gold + those labels instead of pypinyin's: soft labels, the teacher's probabilities x g2pM's
+    # (training/teachers.py).
+    [ "$SELF_TRAIN" = distill ] || { echo "recipe.env: SELF_TRAIN must be off or distill, not $SELF_TRAIN" >&2; exit 2; }
     fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" off "$OUT/base" "$ENCODER_LR_SCALE" "${WEAK[@]}"
     TEACHER_DIRS=("${RUN_DIRS[@]}")
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
         --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
-    # The teacher relabels the weak sentences, and (distill) the gold sentences' other polyphones too.
-    TAUGHT=("$OUT/data/taught-weak/weak_$SELF_TRAIN.tsv")
-    [ "$SELF_TRAIN" = distill ] && TAUGHT+=("$OUT/data/taught-gold/weak_$SELF_TRAIN.tsv")
+    # The teacher relabels the weak sentences, and the gold sentences' other polyphones too.
+    TAUGHT=("$OUT/data/taught-weak/weak_$SELF_TRAIN.tsv" "$OUT/data/taught-gold/weak_$SELF_TRAIN.tsv")
     for taught in "${TAUGHT[@]}"; do
         case "$taught" in */taught-gold/*) texts=$OUT/data/gold_train.tsv chars=126 ;; *) texts=${WEAK[0]} chars=120 ;; esac
         [ -f "$taught" ] || python -m pinyin_edge.training.prepare --data "$DATA" --out "$(dirname "$taught")" \

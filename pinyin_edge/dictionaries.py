@@ -248,7 +248,7 @@ _STYLES: Dict[str, Dict[str, str]] = {}
 
 def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
     """Every reading of pypinyin's tables rendered in ``style`` by ``render`` (pypinyin's style
-    machinery, see :func:`pinyin_edge.readings._styler`): rendered once per install and style, and
+    machinery, see :func:`pinyin_edge.styles.styler`): rendered once per install and style, and
     cached beside the dictionaries (about 1,500 readings, 0.1 s to render)."""
     def render_all() -> Dict[str, str]:
         tables = dictionaries()

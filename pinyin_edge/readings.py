@@ -1,7 +1,7 @@
 """Canonical readings: lowercase pinyin + tone digit 1-5 (5 = neutral), ü written ``v``.
 
-Every loader normalises to this form; display styles are made from it at the edge with pypinyin's
-own style machinery (never with new tables).
+Every loader normalises to this form; display styles (:data:`STYLE_NAMES`) are made from it at the
+edge with pypinyin's own style machinery (:mod:`pinyin_edge.styles`), never with new tables.
 """
 from __future__ import annotations
 
@@ -74,49 +74,9 @@ def normalize(reading: str) -> str:
     return text
 
 
-def to_style(reading: str, style: str) -> str:
-    """Render a canonical reading in one of pypinyin's styles (by its lowercase name)."""
-    return _styler(style)(reading)
-
-
+# pypinyin's styles by lowercase name, as the API and the CLI take them (rendered by pinyin_edge.styles)
 STYLE_NAMES = (
     "tone3", "tone", "tone2", "normal", "initials", "first_letter", "finals", "finals_tone",
     "finals_tone2", "finals_tone3", "bopomofo", "bopomofo_first", "cyrillic", "cyrillic_first",
     "wadegiles",
 )
-
-
-@lru_cache(maxsize=None)
-def _styler(style: str):
-    """canonical reading -> ``style``. pypinyin's style machinery renders it; its renderings of every
-    reading in pypinyin's tables are cached per install (:func:`pinyin_edge.dictionaries.style_table`),
-    so a process that only reads them never imports pypinyin."""
-    if style not in STYLE_NAMES:
-        raise ValueError(f"unknown style {style!r}; choose one of: {', '.join(STYLE_NAMES)}")
-    if style == "tone3":
-        return lambda r: r
-    from .dictionaries import style_table
-
-    render = _pypinyin_renderer(style)
-    table = style_table(style, render)
-    return lambda reading: table[reading] if reading in table else render(reading)  # '' is a rendering
-
-
-@lru_cache(maxsize=1)
-def _pypinyin_style_machinery():
-    from pypinyin import Style
-    from pypinyin.contrib.tone_convert import to_tone
-    from pypinyin.style import convert
-
-    return Style, to_tone, convert
-
-
-def _pypinyin_renderer(style: str):
-    """pypinyin's rendering of a canonical reading in ``style``; pypinyin is imported on first use."""
-    @lru_cache(maxsize=8192)
-    def render(reading: str) -> str:
-        styles, to_tone, convert = _pypinyin_style_machinery()
-        marked = to_tone(reading[:-1] if reading.endswith("5") else reading)
-        return convert(marked, getattr(styles, style.upper()), strict=True)
-
-    return render

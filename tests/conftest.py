@@ -194,7 +194,7 @@ def run_cli(*args, input: bytes = b"", env=None, timeout: float = 60):
 
 def need_training():
     """Skip unless the train extra is installed; pin torch to one thread (a loaded 2-core CI box)."""
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # as pinyin_edge.training does
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # as pinyin_edge.modeling does
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")

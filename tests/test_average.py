@@ -11,12 +11,12 @@ from conftest import need_training, run_cli
 torch = need_training()
 
 from pinyin_edge.training.average import average_checkpoints  # noqa: E402
-from pinyin_edge.training.finetune import CheckpointError, load_checkpoint  # noqa: E402
+from pinyin_edge.modeling.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 
 
 def _shifted_copy(checkpoint: str, dest: str, shift: float) -> str:
     """A copy of ``checkpoint`` whose every float parameter is moved by ``shift``."""
-    from pinyin_edge.training.finetune import save_checkpoint
+    from pinyin_edge.modeling.checkpoint import save_checkpoint
 
     model, tokenizer, meta = load_checkpoint(checkpoint)
     with torch.no_grad():

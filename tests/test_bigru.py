@@ -1,4 +1,4 @@
-"""The character BiGRU encoder (training/bigru.py) and Baidu LAC's port (training/lac_import.py):
+"""The character BiGRU encoder (modeling/bigru.py) and Baidu LAC's port (training/lac_import.py):
 padding never leaks into a sequence, the Auto classes load a saved BiGRU, it fine-tunes (all of it
 or its last layer only), it exports to an int8 bundle that decides as PyTorch does at any batch size,
 and LAC's weights come across exactly."""
@@ -12,7 +12,7 @@ from conftest import need_training
 torch = need_training()
 
 import training_fixtures as tf  # noqa: E402
-from pinyin_edge.training.bigru import BiGRUConfig, BiGRUModel, reverse_index  # noqa: E402
+from pinyin_edge.modeling.bigru import BiGRUConfig, BiGRUModel, reverse_index  # noqa: E402
 
 DEV_TEXTS = tf.plain(tf.DEV_MARKED)
 # Different lengths in one batch (1 to 70+ characters: the longest needs several 32-token windows).
@@ -126,7 +126,7 @@ def test_odd_hidden_size_is_refused():
 # ----------------------------------------------------------------------------------- Auto classes
 
 def test_auto_classes_load_a_saved_bigru(bigru_base):
-    import pinyin_edge.training.bigru  # noqa: F401  (registers the model type)
+    import pinyin_edge.modeling.bigru  # noqa: F401  (registers the model type)
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     assert tf.read_json(os.path.join(bigru_base, "config.json"))["model_type"] == "pinyin-edge-bigru"
@@ -159,7 +159,7 @@ def test_auto_classes_load_a_saved_bigru(bigru_base):
 # ----------------------------------------------------------------------------------- fine-tuning
 
 def test_finetuning_a_bigru_lowers_dev_loss_and_loads(bigru_checkpoint, bigru_base):
-    from pinyin_edge.training.finetune import load_checkpoint
+    from pinyin_edge.modeling.checkpoint import load_checkpoint
 
     evals = [r for r in tf.read_jsonl(os.path.join(bigru_checkpoint, "log.jsonl")) if r.get("eval")]
     assert [r["step"] for r in evals] == [10, 20, 30, 40]
@@ -244,10 +244,10 @@ def test_each_layer_exports_as_one_bidirectional_gru_with_sequence_lens(bigru_bu
 
 def test_bundle_decides_as_pytorch_at_any_batch_size(bigru_bundle, bigru_checkpoint):
     from pinyin_edge.runtime.g2p import G2P
-    from pinyin_edge.training.predict import TorchPredictor
+    from pinyin_edge.evaluation.systems import make_system
 
     texts = DEV_TEXTS + MIXED_TEXTS
-    expected = TorchPredictor(bigru_checkpoint).predict(texts)
+    expected = make_system("torch", model=bigru_checkpoint).predict(texts)
     g2p = G2P(model=bigru_bundle, phrases=True)
     assert g2p.pinyin_batch(texts) == expected  # many windows of different lengths in one batch
     assert g2p.pinyin_batch(MIXED_TEXTS) == expected[len(DEV_TEXTS):]
@@ -279,10 +279,10 @@ def test_bundle_model_decisions_match_pytorch_without_phrases(bigru_bundle, bigr
     """Phrases off, the model decides every polyphone it was trained on (银行, 行长 included): each
     of those readings is the exported GRU's and must be PyTorch's, batched or one text at a time."""
     from pinyin_edge.runtime.g2p import G2P
-    from pinyin_edge.training.predict import TorchPredictor
+    from pinyin_edge.evaluation.systems import make_system
 
     texts = DEV_TEXTS + MIXED_TEXTS
-    expected = TorchPredictor(bigru_checkpoint, phrases=False).predict(texts)
+    expected = make_system("torch", model=bigru_checkpoint, phrases=False).predict(texts)
     g2p = G2P(model=bigru_bundle, phrases=False)
     batched = g2p.annotate_batch(texts)
     singles = [g2p.annotate(t) for t in texts]
@@ -303,7 +303,7 @@ def test_exported_graph_is_padding_invariant_for_batches(bigru_bundles, bigru_ch
     per batch), so there batching moves logits a little, never a lot."""
     from pinyin_edge.bundle import load_bundle
     from pinyin_edge.runtime.session import create_session
-    from pinyin_edge.training.finetune import load_checkpoint
+    from pinyin_edge.modeling.checkpoint import load_checkpoint
 
     manifest, graph = load_bundle(bigru_bundles[kind])
     session = create_session(graph, threads=1, num_labels=len(manifest.labels))

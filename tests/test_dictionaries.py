@@ -105,11 +105,11 @@ def test_the_process_tables_are_the_compiled_ones(compiled):
 @pytest.mark.parametrize("style", ["tone", "tone2", "normal", "initials", "finals_tone", "bopomofo",
                                    "cyrillic", "wadegiles"])
 def test_cached_style_renderings_are_pypinyins(style):
-    from pinyin_edge.readings import _pypinyin_renderer, _styler
+    from pinyin_edge.styles import pypinyin_renderer, styler
 
-    styler, render = _styler(style), _pypinyin_renderer(style)
+    styled, render = styler(style), pypinyin_renderer(style)
     readings = ["hang2", "xing2", "lv4", "nve4", "a1", "er2", "yi1", "de5", "zhuang4", "r5", "m2"]
-    assert [styler(r) for r in readings] == [render(r) for r in readings]
+    assert [styled(r) for r in readings] == [render(r) for r in readings]
     assert "r5" not in dmod.style_table(style, render)  # not in pypinyin's tables: rendered on the spot
 
 

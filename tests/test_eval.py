@@ -317,38 +317,60 @@ def test_edge_system_on_fixture_bundle(tmp_path, bundle):
     assert j["confusions"] == [{"char": "重", "gold": "zhong4", "predicted": "chong2", "count": 1}]
 
 
-def test_torch_system_calls_predictor(tmp_path, monkeypatch):
+def test_torch_system_decides_through_the_runtime_policy(tmp_path, monkeypatch):
+    """The torch system is the runtime's decision policy with the checkpoint as its scorer: phrases,
+    exceptions, fixed readings and citation tones come from the policy, the rest from the scorer."""
     import types
 
     calls = {}
 
-    class FakePredictor:
-        def __init__(self, checkpoint, device="cuda", phrases=None, phrase_exceptions=(), decided=None, fixed=None,
-                     phrase_word_exceptions=None):
-            calls["init"] = (checkpoint, device, phrases)
-            calls["exceptions"] = tuple(phrase_exceptions)
-            calls["decided"] = decided
-            calls["fixed"] = fixed
-            calls["words"] = phrase_word_exceptions
+    class FakeScorer:
+        def __init__(self, checkpoint, device="cuda", decided=None):
+            calls["init"] = (checkpoint, device, decided)
 
-        def predict(self, texts):
-            calls["texts"] = texts
-            return [["hang2" for _ in t] for t in texts]
+        def best_readings(self, texts, skip=None):
+            calls["skip"] = skip
+            return [{o: {"行": "xing2", "不": "bu2"}[c] for o, c in enumerate(t)
+                     if c in "行不" and not (skip[i] and o in skip[i])} for i, t in enumerate(texts)]
 
-    fake = types.ModuleType("pinyin_edge.training.predict")
-    fake.TorchPredictor = FakePredictor
-    monkeypatch.setitem(sys.modules, "pinyin_edge.training.predict", fake)
+    fake = types.ModuleType("pinyin_edge.modeling.scorer")
+    fake.TorchScorer = FakeScorer
+    monkeypatch.setitem(sys.modules, "pinyin_edge.modeling.scorer", fake)
     system = make_system("torch", model=str(tmp_path))
-    assert system.predict(("行", "银行")) == [["hang2"], ["hang2", "hang2"]]
-    assert calls == {"init": (str(tmp_path), "cpu", True), "exceptions": (), "decided": None, "fixed": None,
-                     "words": None, "texts": ["行", "银行"]}
-    make_system("torch", model=str(tmp_path), phrases=False)
-    assert calls["init"] == (str(tmp_path), "cpu", False)
+    assert calls["init"] == (str(tmp_path), "cpu", None)
+    # 银行: the phrase decides 行 (hang2); alone, the scorer (xing2); 不 in citation tone; A unchanged
+    assert system.predict(("行", "银行", "不A")) == [["xing2"], ["yin2", "hang2"], ["bu4", "A"]]
+    assert calls["skip"] == [None, {0, 1}, None]
+    off = make_system("torch", model=str(tmp_path), phrases=False)
+    assert off.predict(["银行"]) == [["yin2", "xing2"]]
+
+
+def test_torch_system_takes_a_bundles_policy(bundle, tmp_path, monkeypatch):
+    import types
+
+    from pinyin_edge.bundle import load_bundle
+
+    class FakeScorer:
+        def __init__(self, checkpoint, device="cuda", decided=None):
+            self.decided = decided
+
+        def best_readings(self, texts, skip=None):
+            return [{} for _ in texts]
+
+    fake = types.ModuleType("pinyin_edge.modeling.scorer")
+    fake.TorchScorer = FakeScorer
+    monkeypatch.setitem(sys.modules, "pinyin_edge.modeling.scorer", fake)
+    manifest, _ = load_bundle(bundle, verify=False)
+    system = make_system("torch", model=str(tmp_path), policy_of=bundle)
+    assert system.scorer.decided == set(manifest.candidates)
+    assert system.policy.phrases == manifest.phrases and system.policy.dictionary == manifest.dictionary
+    assert system.policy.exceptions == frozenset(manifest.phrase_exceptions)
+    assert system.policy.word_exceptions == manifest.phrase_word_exceptions
 
 
 def test_torch_system_without_torch(tmp_path, monkeypatch):
-    monkeypatch.delitem(sys.modules, "pinyin_edge.training.predict", raising=False)
-    monkeypatch.delitem(sys.modules, "pinyin_edge.training.finetune", raising=False)
+    for name in [m for m in sys.modules if m.startswith("pinyin_edge.modeling")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "torch", None)
     with pytest.raises(SystemUnavailable, match=r"'train' extra \(torch is missing\)"):
         make_system("torch", model=str(tmp_path))

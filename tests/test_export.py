@@ -25,7 +25,7 @@ from pinyin_edge.exporters import onnx_export  # noqa: E402
 from pinyin_edge.exporters.onnx_export import ExportSettings, export_bundle  # noqa: E402
 from pinyin_edge.exporters.validate import ParityError, ParityThresholds  # noqa: E402
 from pinyin_edge.runtime.session import create_session  # noqa: E402
-from pinyin_edge.training.predict import TorchPredictor  # noqa: E402
+from pinyin_edge.evaluation.systems import make_system  # noqa: E402
 
 TEXTS = tf.plain(tf.DEV_MARKED) + tf.plain(tf.TRAIN_MARKED) + [
     "2024年AI行业发展很快，银行行长还了钱。",
@@ -48,7 +48,7 @@ def bundles(trained_checkpoint, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torch_readings(trained_checkpoint):
-    return TorchPredictor(trained_checkpoint).predict(TEXTS)
+    return make_system("torch", model=trained_checkpoint).predict(TEXTS)
 
 
 @pytest.mark.parametrize("kind", ["int8", "fp32"])
@@ -75,7 +75,8 @@ def test_long_texts_match_pytorch(bundles, trained_checkpoint):
     sentences = tf.plain(tf.TRAIN_MARKED)
     texts = ["".join(sentences[i:i + 9]) for i in range(0, len(sentences) - 8, 3)]  # 50-80 characters
     assert min(len(t) for t in texts) > 32
-    assert G2P(model=bundles["fp32"]).pinyin_batch(texts) == TorchPredictor(trained_checkpoint).predict(texts)
+    expected = make_system("torch", model=trained_checkpoint).predict(texts)
+    assert G2P(model=bundles["fp32"]).pinyin_batch(texts) == expected
 
 
 def test_int8_graph_is_smaller_than_fp32(bundles):
@@ -328,8 +329,6 @@ def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_
     """--gold-from: the model decides only what gold files label; the runtime and the torch system
     (deciding as the bundle does) read the others from pypinyin's dictionary."""
     from pinyin_edge import G2P
-    from pinyin_edge.evaluation.systems import make_system
-
     gold = tmp_path / "gold.tsv"
     gold.write_text("银行\t- hang2\n", encoding="utf-8")   # gold labels for 行 only
     out = str(tmp_path / "bundle")
@@ -348,4 +347,4 @@ def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_
     expected = fallback_reading(4, phrase_readings(text), dictionaries().char_readings("长"))
     assert annotation.source == "dictionary" and annotation.reading == expected
     torch_system = make_system("torch", model=os.path.join(trained_checkpoint, "best"), policy_of=out)
-    assert set(torch_system.predictor.candidates) == {"行"}
+    assert set(torch_system.scorer.candidates) == {"行"}

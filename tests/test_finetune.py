@@ -13,9 +13,10 @@ torch = need_training()
 
 import training_fixtures as tf  # noqa: E402
 from pinyin_edge.data import Example, read_labelled  # noqa: E402
-from pinyin_edge.training.finetune import (CheckpointError, Encoder, align_chars, evaluate,  # noqa: E402
-                                           finetune, load_checkpoint, window)
-from pinyin_edge.training.model import PolyphoneModel  # noqa: E402
+from pinyin_edge.modeling.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
+from pinyin_edge.modeling.encoding import Encoder, align_chars, window  # noqa: E402
+from pinyin_edge.modeling.model import PolyphoneModel  # noqa: E402
+from pinyin_edge.training.finetune import evaluate, finetune  # noqa: E402
 
 POLYPHONES = {"行", "长", "重", "了", "还", "乐"}
 
@@ -185,11 +186,11 @@ def test_resume_without_checkpoint_starts_at_zero(base_model, training_data, tmp
 def test_torch_predictor_handles_texts_longer_than_max_length(trained_checkpoint):
     """max_length 32: a 70-character text needs several windows (a fixed margin of 16 looped forever)."""
     from pinyin_edge.readings import is_han
-    from pinyin_edge.training.predict import TorchPredictor
+    from pinyin_edge.evaluation.systems import make_system
 
     text = "".join(tf.plain(tf.TRAIN_MARKED)[:8])
     assert len(text) > 60
-    (readings,) = TorchPredictor(trained_checkpoint).predict([text])
+    (readings,) = make_system("torch", model=trained_checkpoint).predict([text])
     assert len(readings) == len(text)
     assert all((r[-1] in "12345") if is_han(c) else r == c for c, r in zip(text, readings))
 
@@ -388,7 +389,7 @@ def test_weak_char_scale_lets_gold_set_the_convention():
 def test_checkpoint_without_encoder_folder_is_a_clear_error(trained_checkpoint, tmp_path):
     import shutil
 
-    from pinyin_edge.training.finetune import CheckpointError, load_checkpoint
+    from pinyin_edge.modeling.checkpoint import CheckpointError, load_checkpoint
 
     broken = tmp_path / "ckpt"
     shutil.copytree(os.path.join(trained_checkpoint, "best"), broken)

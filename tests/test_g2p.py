@@ -227,13 +227,13 @@ def test_yi_and_bu_come_back_in_citation_tone_whoever_decides(bundle):
 
 
 def test_citation_tones_touch_only_sandhi_forms_of_yi_and_bu():
-    from pinyin_edge.runtime.sandhi import citation_ranked, citation_tones
+    from pinyin_edge.runtime.sandhi import citation_ranked, citation_tone
 
     text = "一不对不起不一看一看"
     readings = ["yi4", "bu2", "dui4", "bu5", "qi3", "fou3", "yi2", "kan4", "yi5", "kan4"]
-    assert citation_tones(text, readings) == ["yi1", "bu4", "dui4", "bu5", "qi3", "fou3", "yi1", "kan4",
-                                              "yi5", "kan4"]
-    assert citation_tones("行", ["hang2"]) == ["hang2"]
+    assert [citation_tone(c, r) for c, r in zip(text, readings)] == [
+        "yi1", "bu4", "dui4", "bu5", "qi3", "fou3", "yi1", "kan4", "yi5", "kan4"]
+    assert citation_tone("行", "hang2") == "hang2"
     assert citation_ranked("不", (("bu2", 0.6), ("fou3", 0.3), ("bu4", 0.1))) == (("bu4", 0.7), ("fou3", 0.3))
     assert citation_ranked("行", (("xing2", 0.6), ("hang2", 0.4))) == (("xing2", 0.6), ("hang2", 0.4))
 
@@ -329,11 +329,11 @@ def test_bundle_policy_sets_the_phrase_default(bundle_copy):
 
 
 def test_static_decisions_cache_is_bounded(bundle, monkeypatch):
-    from pinyin_edge.runtime import g2p as g2p_module
+    from pinyin_edge.runtime import policy
 
-    monkeypatch.setattr(g2p_module, "_STATIC_CACHE_SIZE", 8)
+    monkeypatch.setattr(policy, "STATIC_CACHE_SIZE", 8)
     g2p = G2P(bundle)
     text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 40)) + "abcdefgh😀"
     first = g2p.pinyin(text)
-    assert len(g2p._static_cache) == 8
+    assert len(g2p.policy.static_cache) == 8
     assert g2p.pinyin(text) == first == G2P(bundle).pinyin(text)  # uncached characters read the same

@@ -2,8 +2,7 @@
 import pytest
 
 from pinyin_edge.candidates import CandidateTable
-from pinyin_edge.training.prepare import (HybridLabeller, TeacherLabeller, make_weak, rare_chars, sentence_label,
-                                          write_tsv)
+from pinyin_edge.training.prepare import make_labeller, make_weak, rare_chars, sentence_label, write_tsv
 from pinyin_edge.data import Example, read_labelled
 
 
@@ -39,48 +38,14 @@ def test_rare_chars_counts_gold_labels(tmp_path):
     assert "长" in rare and "行" not in rare and "重" in rare  # 重: never labelled
 
 
-def test_teacher_labels_are_candidates(table):
-    pytest.importorskip("g2pM")
-    labeller = TeacherLabeller()
-    text = "他还了银行的钱。"
-    labels = labeller(text, table)
-    assert labels and all(table.is_polyphone(text[o]) and r in table.get(text[o]) for o, r in labels)
-    # exactly g2pM's own reading, wherever that is one of the character's candidates
-    own = labeller.system.predict_one(text)
-    assert dict(labels) == {o: own[o] for o, c in enumerate(text)
-                            if table.is_polyphone(c) and own[o] in table.get(c)}
-
-
-def test_hybrid_takes_phrase_readings_inside_phrases_and_the_teacher_elsewhere(table):
-    pytest.importorskip("g2pM")
-    from pinyin_edge.runtime.phrases import phrase_readings
-
-    labeller = HybridLabeller()
-    text = "魏将打长途电话到银行，地上都是雪。"
-    labels = dict(labeller(text, table))
-    phrase = phrase_readings(text)
-    taught = dict(labeller.teacher(text, table))
-    assert labels[text.index("途") - 1] == "chang2" and labels[text.index("银") + 1] == "hang2"
-    for offset, reading in labels.items():
-        assert table.is_polyphone(text[offset]) and reading in table.get(text[offset])
-        assert reading == (phrase[offset] if offset in phrase else taught[offset])
-    # the teacher fills the single-character words no phrase covers (将 here)
-    assert text.index("将") in labels and text.index("将") not in phrase
-
-
-def test_bundle_labeller_labels_as_the_bundle_reads(bundle, table):
-    from pinyin_edge.runtime.g2p import G2P
-    from pinyin_edge.training.prepare import BundleLabeller, make_labeller
-
-    text = "他在银行工作，行长很忙。"
-    labels = dict(BundleLabeller(bundle)(text, table))
-    read = G2P(bundle).readings(text)
-    assert labels and labels == {o: read[o] for o, c in enumerate(text)
-                                 if table.is_polyphone(c) and read[o] in table.get(c)}
+def test_labellers_and_their_teacher(bundle):
+    assert make_labeller("sentence") is sentence_label
     with pytest.raises(ValueError, match="--teacher"):
-        make_labeller("bundle")
+        make_labeller("distill")
     with pytest.raises(ValueError, match="--teacher"):
         make_labeller("sentence", teacher=bundle)
+    with pytest.raises(ValueError, match="unknown weak-label mode 'hybrid'; choose one of: distill, sentence"):
+        make_labeller("hybrid")
 
 
 def test_g2pm_scorer_logits_agree_with_g2pm_and_mark_what_it_decides():
@@ -107,9 +72,7 @@ def test_g2pm_scorer_logits_agree_with_g2pm_and_mark_what_it_decides():
 
 def test_distill_teacher_is_the_normalised_product_of_bundle_and_g2pm(bundle, table, tmp_path):
     pytest.importorskip("g2pM")
-    import numpy as np
     from pinyin_edge.runtime.predictor import Predictor
-    from pinyin_edge.training.prepare import make_labeller
     from pinyin_edge.training.teachers import G2pMScorer
 
     teacher = make_labeller("distill", teacher=bundle)

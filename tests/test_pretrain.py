@@ -34,7 +34,7 @@ def test_pretraining_lowers_the_heldout_mlm_loss(pretrained, training_data):
     from transformers import BertForMaskedLM
 
     from pinyin_edge.training.common import seed_everything
-    from pinyin_edge.training.model import bert_config
+    from pinyin_edge.training.presets import bert_config
     from pinyin_edge.training.pretrain import evaluate_mlm
 
     out, summary, _ = pretrained

@@ -1,7 +1,8 @@
 """Canonical readings: normalisation of every source spelling, and what is refused."""
 import pytest
 
-from pinyin_edge.readings import ReadingError, is_han, normalize, syllables, to_style
+from pinyin_edge.readings import ReadingError, is_han, normalize, syllables
+from pinyin_edge.styles import to_style
 
 
 @pytest.mark.parametrize("raw, canonical", [

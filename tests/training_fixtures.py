@@ -148,7 +148,7 @@ def make_base_model(out_dir: str, layers: int = 2, hidden: int = 32, heads: int 
     import torch
     from transformers import BertModel
 
-    from pinyin_edge.training.model import EncoderPreset, bert_config
+    from pinyin_edge.training.presets import EncoderPreset, bert_config
     from pinyin_edge.training.vocab import build_vocab, save_tokenizer
 
     vocab = build_vocab(all_text(), min_count=1)
@@ -164,7 +164,7 @@ def make_bigru_model(out_dir: str, hidden: int = 32, embedding: int = 16, layers
     """A randomly initialised character BiGRU (``pinyin-edge-bigru``) + the same char-vocab tokenizer."""
     import torch
 
-    from pinyin_edge.training.bigru import BiGRUConfig, BiGRUModel
+    from pinyin_edge.modeling.bigru import BiGRUConfig, BiGRUModel
     from pinyin_edge.training.vocab import build_vocab, save_tokenizer
 
     vocab = build_vocab(all_text(), min_count=1)

@@ -6,11 +6,10 @@ compares every labelled offset. Several results (one per file) combine into a to
 """
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, TextIO, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, TextIO
 
 from ..candidates import CandidateTable
 from ..data import Dataset

@@ -175,7 +175,8 @@ class EdgeSystem:
 
 
 class TorchSystem:
-    """A fine-tuned PyTorch checkpoint, before export (needs the ``train`` extra)."""
+    """A fine-tuned PyTorch checkpoint, before export (needs torch and transformers: the ``train``
+    extra), deciding through the runtime's decision policy with the checkpoint as its scorer."""
 
     name = "torch"
 
@@ -188,18 +189,21 @@ class TorchSystem:
         if not os.path.exists(model):
             raise FileNotFoundError(f"{model}: no such checkpoint")
         try:
-            from ..training.predict import TorchPredictor
+            from ..modeling.scorer import TorchScorer
         except ImportError as exc:
-            if (exc.name or "").split(".")[0] in ("torch", "transformers", "tqdm"):
+            if (exc.name or "").split(".")[0] in ("torch", "transformers"):
                 raise SystemUnavailable(f"the torch system needs the 'train' extra ({exc.name} is missing): "
                                         "pip install 'pinyin-edge[train]'") from None
-            raise SystemUnavailable(f"the torch predictor cannot be loaded: {exc}") from None
-        self.predictor = TorchPredictor(model, device="cpu", phrases=phrases, phrase_exceptions=phrase_exceptions,
-                                        decided=decided, fixed=fixed,
-                                        phrase_word_exceptions=phrase_word_exceptions)
+            raise SystemUnavailable(f"the torch scorer cannot be loaded: {exc}") from None
+        from ..runtime.policy import DecisionPolicy
+
+        self.scorer = TorchScorer(model, device="cpu", decided=decided)
+        self.policy = DecisionPolicy(fixed, phrases, phrase_exceptions, phrase_word_exceptions)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
-        return self.predictor.predict(list(texts))
+        texts = list(texts)
+        return [[char if reading is None else reading for char, reading in zip(text, decisions.readings)]
+                for text, decisions in zip(texts, self.policy.decide(texts, self.scorer))]
 
 
 SYSTEMS = ("edge", "pypinyin", "g2pm", "torch", "majority")

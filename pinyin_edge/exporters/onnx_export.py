@@ -11,13 +11,13 @@ import os
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, dataclass
-from typing import Dict, List, Optional, Tuple
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
 
 import torch
 from torch import nn
 
-from ..bundle import GRAPH, INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
+from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
 from .validate import ParityError, ParityThresholds, measure_parity
 
 OPSET = 17
@@ -175,7 +175,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
 def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSettings(),
                   validate: Optional[List[str]] = None, log=print) -> Manifest:
     """Export ``checkpoint`` to the bundle directory ``out``; raises ParityError on a gate breach."""
-    from ..training.finetune import load_checkpoint, resolve_checkpoint
+    from ..modeling.checkpoint import load_checkpoint, resolve_checkpoint
 
     checkpoint = resolve_checkpoint(checkpoint)
     model, tokenizer, meta = load_checkpoint(checkpoint, "cpu")

@@ -6,7 +6,7 @@ bei1, 倒 dao3 where the data reads dao4. :func:`phrase_exceptions` finds the ch
 readings the labels contradict often enough; the runtime lets the model decide them everywhere.
 :func:`phrase_word_exceptions` does the same per phrase and position (倒是 dao3 shi4, 胸闷 xiong1 men1,
 where the data reads dao4, men4): the model decides there, the phrase still decides elsewhere. Held
-out (session 9: a student trained without g2pL dev, exceptions learnt without it) they took g2pL dev
+out (a student trained without g2pL dev, exceptions learnt without it) they took g2pL dev
 from 96.78 to 97.64 (115 labels won, 17 lost) and left the CPP dev slice as it was.
 
 :func:`gold_decided` keeps the model to the polyphones gold labels taught it. A polyphone it learnt from

@@ -51,7 +51,7 @@ def measure_parity(model, tokenizer, meta, fp32_path: str, shipped_path: str, da
                    thresholds: ParityThresholds, log=print) -> ParityReport:
     from ..candidates import CandidateTable
     from ..data import read_many
-    from ..training.finetune import Encoder, window
+    from ..modeling.encoding import Encoder, window
 
     report = ParityReport(data=list(data))
     if not data:

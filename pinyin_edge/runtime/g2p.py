@@ -1,19 +1,9 @@
 """``G2P``: Chinese text in, one reading per character out.
 
-Who decides each character, in order:
-
-1. **user**: an override (a phrase, longest match first, or a single character) always wins;
-2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
-   dictionary takes the phrase's reading (measured better than the model there, on CPP dev), except
-   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts)
-   and ``phrase_word_exceptions`` (the same, per phrase and position);
-3. **model**: a polyphone the bundle's model knows (in ``manifest.candidates`` with two or more
-   readings and present in its vocabulary) is chosen by the model among its candidates;
-4. **dictionary**: a Han character with one reading in pypinyin's dictionary takes it; a polyphone
-   the model does not decide (absent from the manifest's candidates, or ``[UNK]`` in its vocabulary)
-   takes its dictionary phrase's reading, else its first (pypinyin's default) reading;
-5. **none**: any other character (Latin, digits, punctuation, spaces, emoji, a Han character
-   pypinyin has no reading for) comes back unchanged.
+Who decides each character, in order: a user override, pypinyin's dictionary phrases, the bundle's
+model, the dictionary (see :mod:`pinyin_edge.runtime.policy`, the one place that rule is written);
+any other character (Latin, digits, punctuation, emoji, a Han character without a reading) comes back
+unchanged.
 
 ``pinyin()`` returns exactly ``len(text)`` items. With ``heteronym=True`` each item is a *list*:
 the readings ranked (model probability order for model decisions; the chosen reading then the
@@ -26,15 +16,14 @@ import os
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from ..candidates import CandidateTable
-from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
-from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
+from ..readings import STYLE_NAMES, ReadingError, is_han, normalize
+from ..styles import styler
+from .policy import DecisionPolicy, Decisions
 from .predictor import Predictor
-from .sandhi import SANDHI_FORMS, apply_tone_sandhi, citation_ranked
+from .sandhi import apply_tone_sandhi
 
-Ranked = Tuple[Tuple[str, float], ...]
 ReadingsSpec = Union[str, Sequence[str]]
 
 
@@ -70,18 +59,6 @@ class CharAnnotation:
     def to_dict(self) -> Dict[str, object]:
         return {"char": self.char, "offset": self.offset, "reading": self.reading,
                 "candidates": [list(c) for c in self.candidates], "source": self.source}
-
-
-_STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a G2P remembers
-
-
-class _Decisions(NamedTuple):
-    """One text's decisions, per character: canonical reading (None: none), source ("user",
-    "dictionary", "model", "none") and, when asked for, ranked candidates."""
-
-    readings: List[Optional[str]]
-    sources: List[str]
-    candidates: Optional[List[Ranked]]
 
 
 # -- styles -------------------------------------------------------------------------------------------
@@ -216,13 +193,10 @@ class G2P:
                                    batch_size=batch_size, context=context)
         self.manifest = self.predictor.manifest
         # Does pypinyin's phrase dictionary decide the polyphones it covers? None: the bundle's policy.
-        self.phrases = bool(self.manifest.phrases if phrases is None else phrases)
-        self._exceptions = frozenset(self.manifest.phrase_exceptions)
-        self._word_exceptions = self.manifest.phrase_word_exceptions
+        self.policy = DecisionPolicy.from_manifest(self.manifest, phrases)
+        self.phrases = self.policy.phrases
         self.model_path = self.predictor.path
-        self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self._lock = threading.Lock()
-        self._static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see _static
         self._overrides = _Overrides({})
         if overrides is not None:
             self.add_overrides(overrides)
@@ -275,91 +249,10 @@ class G2P:
         return {p: " ".join(r) for p, r in parsed.items()}
 
     # -- decisions --------------------------------------------------------------------------------------
-    def _static(self, char: str) -> Tuple[Optional[str], str]:
-        """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
-        source ``"fallback"`` for a polyphone that takes its phrase's or default reading (resolved per
-        text). Cached per character: it depends on the bundle and pypinyin's tables only."""
-        got = self._static_cache.get(char)
-        if got is None:
-            if char in self.manifest.dictionary:  # one reading, or a polyphone the bundle fixed
-                got = (self.manifest.dictionary[char], "dictionary")
-            elif not is_han(char):
-                got = (None, "none")
-            else:
-                readings = self.table.get(char)
-                if len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
-                    got = (readings[0], "dictionary")
-                else:
-                    got = (None, "fallback" if readings else "none")
-            if len(self._static_cache) < _STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
-                self._static_cache[char] = got
-        return got
-
-    def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[_Decisions]:
-        """Per text: its readings (canonical, or None), sources and, when ``ranked``, per character
-        the ranked candidates (see the module docstring for who decides)."""
+    def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[Decisions]:
+        """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
-        users = [snapshot.match(t) for t in texts]
-        looked_up = [phrase_lookup(t, self._word_exceptions) if self.phrases else (None, ()) for t in texts]
-        found = [f for f, _ in looked_up]  # None: not yet looked up
-        phrases = [deciding_phrases(t, f, self._exceptions, excepted) for t, (f, excepted) in zip(texts, looked_up)]
-        # the model decides only what no override or phrase covers
-        skip = [(user.keys() | phrase.keys()) if user or phrase else None for user, phrase in zip(users, phrases)]
-        if ranked:
-            predictions = self.predictor.predict(texts, skip=skip)
-        else:
-            predictions = self.predictor.best_readings(texts, skip=skip)
-        static_cache, static, is_polyphone = self._static_cache, self._static, self.table.is_polyphone
-        out = []
-        for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            pairs = [static_cache.get(c) or static(c) for c in text]
-            readings: List[Optional[str]] = [p[0] for p in pairs]
-            sources = [p[1] for p in pairs]
-            for offset, got in pred.items():
-                readings[offset] = got[0][0] if ranked else got
-                sources[offset] = "model"
-            from_phrase = [o for o in phrase if is_polyphone(text[o])]
-            for offset in from_phrase:
-                readings[offset] = phrase[offset]
-                sources[offset] = "dictionary"
-            for offset, reading in user.items():
-                readings[offset] = reading
-                sources[offset] = "user"
-            if "fallback" in sources:
-                if text_found is None:
-                    text_found = phrase_readings(text)
-                for offset, source in enumerate(sources):
-                    if source == "fallback":
-                        readings[offset] = fallback_reading(offset, text_found, self.table.get(text[offset]))
-                        sources[offset] = "dictionary"
-            candidates = None
-            if ranked:
-                candidates = [pred[o] if source == "model" else () if reading is None
-                              else self._dictionary_ranked(char, reading) if source == "dictionary"
-                              else ((reading, 1.0),)
-                              for o, (char, reading, source) in enumerate(zip(text, readings, sources))]
-                for offset in from_phrase:
-                    candidates[offset] = ((readings[offset], 1.0),)
-            if "一" in text or "不" in text:
-                self._citation(text, readings, sources, candidates)
-            out.append(_Decisions(readings, sources, candidates))
-        return out
-
-    @staticmethod
-    def _citation(text: str, readings: List[Optional[str]], sources: List[str],
-                  candidates: Optional[List[Ranked]]) -> None:
-        """一 and 不 in citation tone, whoever decided them but the user (see sandhi.SANDHI_FORMS):
-        tone_sandhi then applies the rules to citation readings, and candidates agree with readings."""
-        for offset, char in enumerate(text):
-            forms = SANDHI_FORMS.get(char)
-            if forms and sources[offset] != "user" and readings[offset] is not None:
-                readings[offset] = forms.get(readings[offset], readings[offset])
-                if candidates is not None:
-                    candidates[offset] = citation_ranked(char, candidates[offset])
-
-    def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
-        """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
-        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+        return self.policy.decide(texts, self.predictor, ranked, [snapshot.match(t) for t in texts])
 
     # -- public API ---------------------------------------------------------------------------------------
     @staticmethod
@@ -389,7 +282,7 @@ class G2P:
     def pinyin_batch(self, texts: Sequence[str], style="tone3", heteronym: bool = False,
                      tone_sandhi: bool = False) -> List[list]:
         """:meth:`pinyin` for many texts, with their model windows batched together."""
-        render = _styler(style_name(style))
+        render = styler(style_name(style))
         texts = self._check_texts(texts)
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
@@ -419,7 +312,7 @@ class G2P:
 
     def annotate_batch(self, texts: Sequence[str], style="tone3",
                        tone_sandhi: bool = False) -> List[List[CharAnnotation]]:
-        render = _styler(style_name(style))
+        render = styler(style_name(style))
         texts = self._check_texts(texts)
         out = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=True)):
@@ -439,7 +332,7 @@ class G2P:
         return self._final_readings(text, self._decide_batch([text], ranked=False)[0], tone_sandhi)
 
     @staticmethod
-    def _final_readings(text: str, decisions: _Decisions, tone_sandhi: bool) -> List[Optional[str]]:
+    def _final_readings(text: str, decisions: Decisions, tone_sandhi: bool) -> List[Optional[str]]:
         if not tone_sandhi:
             return decisions.readings
         locked = {i for i, source in enumerate(decisions.sources) if source == "user"}

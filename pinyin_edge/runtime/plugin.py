@@ -21,7 +21,7 @@ from pypinyin.converter import UltimateConverter
 from pypinyin.core import Pinyin
 from pypinyin.seg.simpleseg import simple_seg
 
-from ..readings import to_style
+from ..styles import to_style
 from .g2p import G2P
 
 _shared: Dict[Tuple[Optional[str], int], G2P] = {}

@@ -49,6 +49,11 @@ class Window(NamedTuple):
         return self.end - self.start
 
 
+def default_margin(max_content: int) -> int:
+    """The context kept on each side of a window's core: a quarter of the window, at most 32 tokens."""
+    return min(32, max_content // 4)
+
+
 def window_spans(num_tokens: int, max_content: int, margin: int) -> List[Tuple[int, int, int, int]]:
     """Cover ``num_tokens`` tokens with windows ``(start, end, core_start, core_end)``.
 
@@ -157,7 +162,7 @@ class Predictor:
         self.tokenizer = Tokenizer.from_manifest(manifest)
         self.max_length = int(manifest.max_length)
         self.max_content = self.max_length - 2
-        self.margin = min(32, self.max_content // 4) if margin is None else int(margin)
+        self.margin = default_margin(self.max_content) if margin is None else int(margin)
         if not 0 <= self.margin or self.max_content - 2 * self.margin < 1:
             raise ValueError(f"margin {self.margin} does not fit windows of {self.max_length} tokens")
         if batch_size < 1 or batch_tokens < self.max_length:

@@ -68,13 +68,6 @@ def citation_tone(char: str, reading: Optional[str]) -> Optional[str]:
     return SANDHI_FORMS.get(char, {}).get(reading, reading)
 
 
-def citation_tones(text: str, readings: Sequence[Optional[str]]) -> List[Optional[str]]:
-    """A copy of ``readings`` with 一 and 不 in citation tone (their neutral tones and 不 fou3 kept)."""
-    if "一" not in text and "不" not in text:  # the usual case, at C speed
-        return list(readings)
-    return [citation_tone(char, reading) for char, reading in zip(text, readings)]
-
-
 def apply_tone_sandhi(text: str, readings: Sequence[Optional[str]],
                       locked: Collection[int] = ()) -> List[Optional[str]]:
     """Return a copy of ``readings`` (one per character of ``text``, None where a character has no

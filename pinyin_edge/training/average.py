@@ -15,8 +15,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
-from .finetune import (CheckpointError, Encoder, evaluate, load_checkpoint, resolve_checkpoint, save_checkpoint,
-                       window)
+from ..modeling.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint, save_checkpoint
+from ..modeling.encoding import Encoder, window
+from .finetune import evaluate
 
 MATCHING = ("labels", "candidates", "max_length")
 

@@ -1,13 +1,12 @@
-"""Pieces shared by pretraining and fine-tuning: schedules, logs, progress, atomic checkpoints."""
+"""Pieces shared by pretraining and fine-tuning: seeds, schedules, logs, progress."""
 from __future__ import annotations
 
 import json
 import math
 import os
 import random
-import shutil
 import time
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import torch
@@ -42,31 +41,3 @@ class JsonlLog:
         record.setdefault("time", round(time.time(), 3))
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def atomic_dir(final: str, write: Callable[[str], None]) -> None:
-    """Run ``write(tmp_dir)``, then swap ``tmp_dir`` into ``final``: never a half-written checkpoint."""
-    parent = os.path.dirname(os.path.abspath(final))
-    os.makedirs(parent, exist_ok=True)
-    tmp = final.rstrip("/") + ".tmp"
-    old = final.rstrip("/") + ".old"
-    shutil.rmtree(tmp, ignore_errors=True)
-    write(tmp)
-    if os.path.exists(final):
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def write_json(path: str, data: dict) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2)
-    os.replace(tmp, path)
-
-
-def autocast(device: torch.device, enabled: Optional[bool] = None):
-    """bf16 autocast on CUDA (mixed precision), a no-op on the CPU."""
-    use = device.type == "cuda" if enabled is None else enabled
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use)

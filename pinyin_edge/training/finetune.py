@@ -2,34 +2,24 @@
 
 The head scores only labelled positions; cross-entropy runs over each character's candidates only.
 The encoder learns at ``encoder_lr_scale`` x the head's rate, can be frozen whole or but its last N
-layers. Dev accuracy picks the best checkpoint (early stopping); ``--resume`` continues a run.
-
-Checkpoint directory (``OUT/best``, ``OUT/last``)::
-
-    encoder/          HF save_pretrained: config, weights, tokenizer
-    head.pt           the classification head's state dict
-    polyphone.json    labels, candidates, max_length, the full training config, dev metrics
-    state.pt          (last/ only) optimizer, scheduler, step, best score: what --resume needs
+layers. Dev accuracy picks the best checkpoint (early stopping); ``--resume`` continues a run. The run
+writes ``OUT/best`` and ``OUT/last`` in the checkpoint format of :mod:`pinyin_edge.modeling.checkpoint`.
 """
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import random
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
-import numpy as np
 import torch
 
 from ..candidates import CandidateTable
 from ..data import Example, read_many
-from .common import JsonlLog, Progress, atomic_dir, autocast, seed_everything, warmup_cosine, write_json
-from . import bigru  # noqa: F401  (registers the BiGRU encoder with the Auto classes)
-from .model import PolyphoneModel, resolve_device
-
-CHECKPOINT_META = "polyphone.json"
+from ..modeling.checkpoint import save_checkpoint, write_json
+from ..modeling.encoding import Encoder, window
+from ..modeling.model import PolyphoneModel, autocast, resolve_device
+from .common import JsonlLog, Progress, seed_everything, warmup_cosine
 
 
 @dataclass
@@ -59,161 +49,6 @@ class FinetuneConfig:
     seed: int = 0
     skip_bad: bool = False
     random_init: bool = False        # same architecture and tokenizer, random weights (a baseline)
-
-
-# ----------------------------------------------------------------------------- encoding
-
-def align_chars(offsets: Sequence[Tuple[int, int]], n_chars: int) -> List[int]:
-    """char index -> token index (-1 where no token covers it) from a fast tokenizer's offsets."""
-    table = [-1] * n_chars
-    for token, (start, end) in enumerate(offsets):
-        for char in range(start, min(end, n_chars)):
-            if table[char] < 0:
-                table[char] = token
-    return table
-
-
-def window(example: Example, max_chars: int) -> Example:
-    """Cut a long sentence to ``max_chars`` around its labels (centred on the first one)."""
-    if len(example.text) <= max_chars:
-        return example
-    first = min(o for o, _ in example.labels) if example.labels else 0
-    start = max(0, min(first - max_chars // 2, len(example.text) - max_chars))
-    labels = tuple((o - start, r) for o, r in example.labels if start <= o < start + max_chars)
-    soft = tuple((o - start, p) for o, p in example.soft if start <= o < start + max_chars)
-    return Example(example.text[start:start + max_chars], labels, example.source, soft)
-
-
-class Encoder:
-    """Turns examples into padded tensors: ids, mask, flat query positions, gold ids, candidate mask,
-    and the target distribution of each query (one-hot, or a teacher's soft label)."""
-
-    def __init__(self, tokenizer, labels: List[str], table: CandidateTable, max_length: int):
-        self.tokenizer, self.max_length = tokenizer, max_length
-        self.label_id = {r: i for i, r in enumerate(labels)}
-        self.num_labels = len(labels)
-        self.table = table
-        self._cand_cache: Dict[str, torch.Tensor] = {}
-
-    def candidate_row(self, char: str) -> torch.Tensor:
-        row = self._cand_cache.get(char)
-        if row is None:
-            row = torch.zeros(self.num_labels, dtype=torch.bool)
-            for reading in self.table.get(char):
-                if reading in self.label_id:
-                    row[self.label_id[reading]] = True
-            self._cand_cache[char] = row
-        return row
-
-    def soft_target(self, soft, row: torch.Tensor) -> Optional[torch.Tensor]:
-        """A soft label's mass on the character's candidates, renormalised (None if none lands there)."""
-        target = torch.zeros(self.num_labels)
-        for reading, p in soft:
-            index = self.label_id.get(reading)
-            if index is not None and row[index]:
-                target[index] = p
-        total = target.sum()
-        return target / total if total > 0 else None
-
-    def __call__(self, examples: Sequence[Example], weak: Optional[Sequence[bool]] = None,
-                 char_scale: Optional[Dict[str, float]] = None):
-        """``weak``: which examples carry weak labels; ``char_scale``: char -> weight of its weak labels."""
-        texts = [ex.text for ex in examples]
-        enc = self.tokenizer(texts, return_offsets_mapping=True, truncation=True,
-                             max_length=self.max_length, padding=True, return_tensors="pt")
-        seq = enc["input_ids"].shape[1]
-        query, gold, rows, wts, origin, flags, soft_rows = [], [], [], [], [], [], {}
-        for b, ex in enumerate(examples):
-            tokens = align_chars(enc["offset_mapping"][b].tolist(), len(ex.text))
-            soft = dict(ex.soft)
-            for k, (offset, reading) in enumerate(ex.labels):
-                token = tokens[offset]
-                row = self.candidate_row(ex.text[offset])
-                if token < 0 or reading not in self.label_id or not row[self.label_id[reading]]:
-                    continue  # no token, or a character the model does not decide
-                query.append(b * seq + token)
-                gold.append(self.label_id[reading])
-                rows.append(row)
-                is_weak = bool(weak and weak[b])
-                wts.append(char_scale.get(ex.text[offset], 1.0) if is_weak and char_scale else 1.0)
-                flags.append(is_weak)
-                origin.append((b, k))
-                if offset in soft:
-                    target = self.soft_target(soft[offset], row)
-                    if target is not None:
-                        soft_rows[len(query) - 1] = target
-        if not query:
-            return None
-        # One-hot rows for hard labels, a teacher's distribution where there is one.
-        targets = torch.nn.functional.one_hot(torch.tensor(gold), self.num_labels).float()
-        for index, target in soft_rows.items():
-            targets[index] = target
-        return {
-            "input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-            "query_index": torch.tensor(query), "gold": torch.tensor(gold),
-            "candidate_mask": torch.stack(rows), "weight": torch.tensor(wts),
-            "weak": torch.tensor(flags, dtype=torch.bool),
-            "target": targets,
-            "origin": origin,  # (example index, label index) of each query
-        }
-
-
-# ----------------------------------------------------------------------------- checkpoints
-
-def save_checkpoint(path: str, model: PolyphoneModel, tokenizer, meta: dict,
-                    state: Optional[dict] = None) -> None:
-    def write(tmp: str) -> None:
-        encoder = model.encoder.module if hasattr(model.encoder, "module") else model.encoder
-        encoder.save_pretrained(os.path.join(tmp, "encoder"))
-        tokenizer.save_pretrained(os.path.join(tmp, "encoder"))
-        torch.save(model.head.state_dict(), os.path.join(tmp, "head.pt"))
-        write_json(os.path.join(tmp, CHECKPOINT_META), meta)
-        if state is not None:
-            torch.save(state, os.path.join(tmp, "state.pt"))
-    atomic_dir(path, write)
-
-
-class CheckpointError(ValueError):
-    """A checkpoint directory that cannot be loaded; the message says why."""
-
-
-def resolve_checkpoint(path: str) -> str:
-    """Accept a training output dir (uses its best/) or a checkpoint dir itself."""
-    if os.path.exists(os.path.join(path, "best", CHECKPOINT_META)):
-        return os.path.join(path, "best")
-    if not os.path.isdir(path):
-        raise CheckpointError(f"{path}: no such checkpoint directory")
-    if not os.path.exists(os.path.join(path, CHECKPOINT_META)):
-        raise CheckpointError(f"{path}: not a pinyin-edge checkpoint (no {CHECKPOINT_META}); "
-                              f"pass the --out of `pinyin-edge train` or its best/ folder")
-    return path
-
-
-def load_checkpoint(path: str, device: str = "cpu"):
-    """-> (model in eval mode, tokenizer, meta). Raises CheckpointError for a corrupt checkpoint."""
-    from transformers import AutoModel, AutoTokenizer
-
-    path = resolve_checkpoint(path)
-    if not os.path.isdir(os.path.join(path, "encoder")):
-        raise CheckpointError(f"{path}: corrupt or incomplete checkpoint (no encoder/ folder)")
-    try:
-        with open(os.path.join(path, CHECKPOINT_META), encoding="utf-8") as handle:
-            meta = json.load(handle)
-        missing = [k for k in ("labels", "candidates", "max_length")
-                   if not isinstance(meta, dict) or k not in meta]
-        if missing:
-            raise ValueError(f"{CHECKPOINT_META} lacks {', '.join(missing)}")
-        tokenizer = AutoTokenizer.from_pretrained(os.path.join(path, "encoder"))
-        encoder = AutoModel.from_pretrained(os.path.join(path, "encoder"), add_pooling_layer=False)
-        model = PolyphoneModel(encoder, num_labels=len(meta["labels"]))
-        model.head.load_state_dict(torch.load(os.path.join(path, "head.pt"), map_location="cpu",
-                                              weights_only=True))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError, EOFError,
-            pickle.UnpicklingError) as exc:  # torch.load: EOFError (empty), UnpicklingError (garbage)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"{path}: corrupt or incomplete checkpoint ({first})") from None
-    model.to(resolve_device(device)).eval()
-    return model, tokenizer, meta
 
 
 # ----------------------------------------------------------------------------- training

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 
-from .bigru import BiGRUConfig, BiGRUModel
+from ..modeling.bigru import BiGRUConfig, BiGRUModel
 from .vocab import SPECIALS, needs_piece, save_tokenizer
 
 CHECK_TEXT = "银行行长说，2024年AI行业的重庆人都长大了。"

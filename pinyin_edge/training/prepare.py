@@ -2,17 +2,11 @@
 
 * ``split``: the labelled training files, minus a deterministic held-out slice of one of them
   (CPP dev) kept for model selection; written as full-sentence TSV (``-`` = unlabelled).
-* ``weak``: weak labels over the unlabelled corpus, from pypinyin. ``--weak-mode sentence``
-  (default) labels every polyphone as pypinyin reads the whole sentence (its phrases where one
-  matches, its default reading elsewhere): pypinyin's own distribution. ``phrase`` labels only
-  polyphones inside a multi-character dictionary phrase; measured worse: with no single-character
-  words it never shows particle readings (地 de5, 都 dou1) and the model learnt their phrase readings.
-  ``g2pm`` labels every polyphone as g2pM reads the sentence (a teacher that learnt CPP's
-  conventions from CPP's training set). ``hybrid``: phrase readings inside dictionary phrases,
-  g2pM's readings elsewhere. ``bundle`` (with ``--teacher BUNDLE``) labels as one of our own
-  bundles reads the sentence: self-training. ``distill`` (with ``--teacher BUNDLE``) writes soft
-  labels, the bundle's probabilities times g2pM's, for the student to learn whole distributions.
-  Lines containing a test sentence are dropped first.
+* ``weak``: weak labels over the unlabelled corpus. ``--weak-mode sentence`` (default) labels every
+  polyphone as pypinyin reads the whole sentence (its phrases where one matches, its default reading
+  elsewhere): pypinyin's own distribution. ``distill`` (with ``--teacher BUNDLE``) writes soft
+  labels, the bundle's probabilities times g2pM's (:mod:`pinyin_edge.training.teachers`), for the
+  student to learn whole distributions. Lines containing a test sentence are dropped first.
 
     python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
     -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
@@ -53,62 +47,12 @@ def polyphone_labels(text: str, pairs, table: CandidateTable) -> Tuple[Tuple[int
                  if reading is not None and table.is_polyphone(text[offset]) and reading in table.get(text[offset]))
 
 
-def weak_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
-    """Labels for polyphones inside multi-character pypinyin phrases (read-only use of its tables)."""
-    from ..runtime.phrases import phrase_readings
-
-    return polyphone_labels(text, sorted(phrase_readings(text).items()), table)
-
-
 def sentence_label(text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
     """Labels for every polyphone from pypinyin's sentence-level answer (phrases where it matches
-    one, its default reading elsewhere): pypinyin's distribution, not only its phrase readings."""
+    one, its default reading elsewhere): pypinyin's own distribution."""
     from ..runtime.phrases import sentence_readings
 
     return polyphone_labels(text, enumerate(sentence_readings(text)), table)
-
-
-class TeacherLabeller:
-    """Every polyphone as g2pM reads the sentence: a teacher trained on CPP's 79k training
-    sentences (which we do not have), so its labels carry CPP's conventions (CC-CEDICT readings).
-    Kept only where g2pM's reading is one of the character's candidates."""
-
-    def __init__(self):
-        from ..evaluation.systems import G2pMSystem
-
-        self.system = G2pMSystem()
-
-    def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
-        return polyphone_labels(text, enumerate(self.system.predict_one(text)), table)
-
-
-class HybridLabeller:
-    """Each source where it is strong: a polyphone inside a multi-character pypinyin phrase takes the
-    phrase's reading (98.6% right on the CPP dev slice), every other polyphone takes g2pM's reading
-    in context. ``sentence`` labels those others with pypinyin's default reading, which teaches the
-    model the default (将 jiang1 everywhere) for exactly the single-character words gold must then
-    correct; g2pM's phrase-internal readings are its noisy part (长途 zhang3, 银行 xing2)."""
-
-    def __init__(self):
-        self.teacher = TeacherLabeller()
-
-    def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
-        phrase = dict(weak_label(text, table))
-        taught = dict(self.teacher(text, table))
-        return tuple(sorted({**taught, **phrase}.items()))
-
-
-class BundleLabeller:
-    """Every polyphone as a pinyin-edge bundle reads the sentence, its runtime phrase policy included:
-    self-training, with one of our own models (or an average of runs) as the teacher."""
-
-    def __init__(self, bundle: str):
-        from ..runtime.g2p import G2P
-
-        self.g2p = G2P(bundle)
-
-    def __call__(self, text: str, table: CandidateTable) -> Tuple[Tuple[int, str], ...]:
-        return polyphone_labels(text, enumerate(self.g2p.readings(text)), table)
 
 
 def _distill(bundle: str):
@@ -117,15 +61,16 @@ def _distill(bundle: str):
     return EnsembleTeacher(bundle)
 
 
-LABELLERS = {"phrase": lambda: weak_label, "sentence": lambda: sentence_label, "g2pm": TeacherLabeller,
-             "hybrid": HybridLabeller, "bundle": BundleLabeller, "distill": _distill}
-NEEDS_TEACHER = ("bundle", "distill")
+LABELLERS = {"sentence": lambda: sentence_label, "distill": _distill}
+NEEDS_TEACHER = ("distill",)
 
 
-TEACHER_RULE = "--teacher BUNDLE goes with --weak-mode bundle or distill, and only with them"
+TEACHER_RULE = "--teacher BUNDLE goes with --weak-mode distill, and only with it"
 
 
 def make_labeller(mode: str, teacher: Optional[str] = None):
+    if mode not in LABELLERS:
+        raise ValueError(f"unknown weak-label mode {mode!r}; choose one of: {', '.join(sorted(LABELLERS))}")
     if (mode in NEEDS_TEACHER) != bool(teacher):
         raise ValueError(TEACHER_RULE)
     return LABELLERS[mode](teacher) if teacher else LABELLERS[mode]()

@@ -12,16 +12,17 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional
 
 import numpy as np
 import torch
 
 from ..candidates import CandidateTable
 from ..data import iter_corpus, test_sentences
-from .common import (JsonlLog, Progress, atomic_dir, autocast, seed_everything, warmup_cosine,
-                     write_json)
-from .model import PRESETS, EncoderPreset, bert_config, resolve_device
+from ..modeling.checkpoint import atomic_dir, write_json
+from ..modeling.model import autocast, resolve_device
+from .common import JsonlLog, Progress, seed_everything, warmup_cosine
+from .presets import PRESETS, EncoderPreset, bert_config
 from .vocab import save_tokenizer, build_vocab
 
 
@@ -172,7 +173,9 @@ def evaluate_mlm(model, held: np.ndarray, tokenizer, cfg: PretrainConfig, device
         for start in range(0, min(len(held), 512), cfg.batch_size):
             batch = torch.from_numpy(held[start:start + cfg.batch_size].astype(np.int64))
             loss, acc, n = mlm_step(model, batch, tokenizer, cfg.mask_rate, gen, device)
-            losses.append(float(loss) * n); accs.append(float(acc) * n); weights.append(n)
+            losses.append(float(loss) * n)
+            accs.append(float(acc) * n)
+            weights.append(n)
     model.train()
     total = sum(weights)
     if not total:  # no held-out sequence (a corpus too small for one): no figure, rather than a perfect 0

@@ -4,7 +4,8 @@
 with g2pM's, restricted to the same candidates. g2pM learnt CPP's 79k training sentences, which we do
 not have; our bundle learnt the rest. On the CPP dev slice their errors overlap little: the bundle
 alone is 96.8 model-only, the product 97.7 (``python export/analysis.py ensemble BUNDLE``). The student learns
-the product's full distribution (``prepare --weak-mode distill``), not its argmax.
+the product's full distribution (``prepare --weak-mode distill``), not its argmax. g2pM (PyPI ``g2pM``)
+must be installed.
 """
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ class G2pMScorer:
     """g2pM's logits for chosen characters of a sentence (its own numpy BiLSTM, unmasked classes)."""
 
     def __init__(self):
-        from ..evaluation.systems import G2pMSystem
-
-        self.model = G2pMSystem().model  # raises SystemUnavailable (pip install g2pM) without it
-        import g2pM.g2pM as module
+        try:
+            import g2pM.g2pM as module
+        except ImportError as exc:
+            raise RuntimeError(f"the distill teacher needs g2pM ({exc.name or 'g2pM'} is missing): "
+                               "pip install g2pM") from None
+        self.model = module.G2pM()
         self.unk = self.model.char2idx[module.UNK_TOKEN]
         self.bos = self.model.char2idx[module.BOS_TOKEN]
         self.eos = self.model.char2idx[module.EOS_TOKEN]

@@ -6,43 +6,10 @@ the softmax runs over each character's candidates only, so an impossible reading
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from torch import nn
-
-
-@dataclass(frozen=True)
-class EncoderPreset:
-    layers: int
-    hidden: int
-    heads: int
-    intermediate: int
-    max_positions: int = 256
-
-
-PRESETS: Dict[str, EncoderPreset] = {
-    "debug": EncoderPreset(layers=1, hidden=32, heads=2, intermediate=64, max_positions=64),
-    "tiny": EncoderPreset(layers=2, hidden=128, heads=2, intermediate=512),
-    "small": EncoderPreset(layers=4, hidden=192, heads=4, intermediate=768),
-    "base": EncoderPreset(layers=6, hidden=384, heads=6, intermediate=1536),
-}
-
-
-def bert_config(preset: EncoderPreset, vocab_size: int):
-    from transformers import BertConfig
-
-    return BertConfig(
-        vocab_size=vocab_size,
-        hidden_size=preset.hidden,
-        num_hidden_layers=preset.layers,
-        num_attention_heads=preset.heads,
-        intermediate_size=preset.intermediate,
-        max_position_embeddings=preset.max_positions,
-        type_vocab_size=2,
-        hidden_dropout_prob=0.1,
-        attention_probs_dropout_prob=0.1,
-    )
 
 
 @dataclass
@@ -94,3 +61,9 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("--device cuda asked for, but torch sees no CUDA GPU")
     return torch.device(name)
+
+
+def autocast(device: torch.device, enabled: Optional[bool] = None):
+    """bf16 autocast on CUDA (mixed precision), a no-op on the CPU."""
+    use = device.type == "cuda" if enabled is None else enabled
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use)

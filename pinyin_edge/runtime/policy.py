@@ -1,0 +1,156 @@
+"""The decision policy: who reads each character, whatever model scores the polyphones.
+
+In order:
+
+1. **user**: an override (matched by the caller) always wins;
+2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
+   dictionary takes the phrase's reading (measured better than the model there, on CPP dev), except
+   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts)
+   and ``phrase_word_exceptions`` (the same, per phrase and position);
+3. **model**: a polyphone the scorer decides (for a bundle: in ``manifest.candidates`` with two or
+   more readings and present in its vocabulary) is chosen by the model among its candidates;
+4. **dictionary**: a character in the bundle's ``dictionary`` (one reading, or a polyphone the bundle
+   reads one fixed way) takes that reading, a Han character with one reading in pypinyin's dictionary
+   takes it; any other polyphone takes its dictionary phrase's reading, else its first (pypinyin's
+   default) reading;
+5. **none**: any other character (Latin, digits, punctuation, spaces, emoji, a Han character
+   pypinyin has no reading for) has no reading.
+
+Then 一 and 不 are read in citation tone whoever decided them but the user (see
+:data:`~pinyin_edge.runtime.sandhi.SANDHI_FORMS`).
+
+The scorer is the onnxruntime :class:`~pinyin_edge.runtime.predictor.Predictor`, or any object with
+its ``best_readings(texts, skip=...)`` (per text, offset -> the chosen reading of every polyphone it
+decides outside ``skip``) and, for ranked decisions, ``predict(texts, skip=...)`` (offset -> readings
+ranked with their probabilities).
+"""
+from __future__ import annotations
+
+from typing import AbstractSet, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+
+from ..candidates import CandidateTable
+from ..readings import is_han
+from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
+from .sandhi import SANDHI_FORMS, citation_ranked
+
+Ranked = Tuple[Tuple[str, float], ...]
+
+STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a policy remembers
+
+
+class Decisions(NamedTuple):
+    """One text's decisions, per character: canonical reading (None: none), source ("user",
+    "dictionary", "model", "none") and, when asked for, ranked candidates."""
+
+    readings: List[Optional[str]]
+    sources: List[str]
+    candidates: Optional[List[Ranked]]
+
+
+class DecisionPolicy:
+    """A bundle's policy (see the module docstring): ``dictionary`` (char -> its fixed reading),
+    ``phrases`` (do dictionary phrases decide?), ``phrase_exceptions`` and ``phrase_word_exceptions``.
+    Immutable but for a bounded per-character cache; one instance can serve many threads."""
+
+    def __init__(self, dictionary: Optional[Mapping[str, str]] = None, phrases: bool = True,
+                 phrase_exceptions: Sequence[str] = (),
+                 phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None):
+        self.dictionary = dict(dictionary or {})
+        self.phrases = bool(phrases)
+        self.exceptions = frozenset(phrase_exceptions)
+        self.word_exceptions = dict(phrase_word_exceptions or {})
+        self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
+        self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+
+    @classmethod
+    def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
+        """The policy a bundle's manifest records; ``phrases`` (None: the manifest's) overrides it."""
+        return cls(manifest.dictionary, manifest.phrases if phrases is None else phrases,
+                   manifest.phrase_exceptions, manifest.phrase_word_exceptions)
+
+    def static(self, char: str) -> Tuple[Optional[str], str]:
+        """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
+        source ``"fallback"`` for a polyphone that takes its phrase's or default reading (resolved per
+        text). Cached per character: it depends on the policy and pypinyin's tables only."""
+        got = self.static_cache.get(char)
+        if got is None:
+            if char in self.dictionary:  # one reading, or a polyphone the bundle fixed
+                got = (self.dictionary[char], "dictionary")
+            elif not is_han(char):
+                got = (None, "none")
+            else:
+                readings = self.table.get(char)
+                if len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
+                    got = (readings[0], "dictionary")
+                else:
+                    got = (None, "fallback" if readings else "none")
+            if len(self.static_cache) < STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
+                self.static_cache[char] = got
+        return got
+
+    def decide(self, texts: Sequence[str], scorer, ranked: bool = False,
+               users: Optional[Sequence[Mapping[int, str]]] = None) -> List[Decisions]:
+        """Per text: its readings (canonical, or None), sources and, when ``ranked``, per character
+        the ranked candidates. ``users``: per text, offset -> the reading a user override gives."""
+        users = users if users is not None else [{} for _ in texts]
+        looked_up = [phrase_lookup(t, self.word_exceptions) if self.phrases else (None, ()) for t in texts]
+        found = [f for f, _ in looked_up]  # None: not yet looked up
+        phrases = [deciding_phrases(t, f, self.exceptions, excepted) for t, (f, excepted) in zip(texts, looked_up)]
+        # the model decides only what no override or phrase covers
+        skip: List[Optional[AbstractSet[int]]] = [
+            (user.keys() | phrase.keys()) if user or phrase else None for user, phrase in zip(users, phrases)]
+        if ranked:
+            predictions = scorer.predict(texts, skip=skip)
+        else:
+            predictions = scorer.best_readings(texts, skip=skip)
+        static_cache, static, is_polyphone = self.static_cache, self.static, self.table.is_polyphone
+        out = []
+        for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
+            pairs = [static_cache.get(c) or static(c) for c in text]
+            readings: List[Optional[str]] = [p[0] for p in pairs]
+            sources = [p[1] for p in pairs]
+            for offset, got in pred.items():
+                readings[offset] = got[0][0] if ranked else got
+                sources[offset] = "model"
+            from_phrase = [o for o in phrase if is_polyphone(text[o])]
+            for offset in from_phrase:
+                readings[offset] = phrase[offset]
+                sources[offset] = "dictionary"
+            for offset, reading in user.items():
+                readings[offset] = reading
+                sources[offset] = "user"
+            if "fallback" in sources:
+                if text_found is None:
+                    text_found = phrase_readings(text)
+                for offset, source in enumerate(sources):
+                    if source == "fallback":
+                        readings[offset] = fallback_reading(offset, text_found, self.table.get(text[offset]))
+                        sources[offset] = "dictionary"
+            candidates = None
+            if ranked:
+                candidates = [pred[o] if source == "model" else () if reading is None
+                              else self._dictionary_ranked(char, reading) if source == "dictionary"
+                              else ((reading, 1.0),)
+                              for o, (char, reading, source) in enumerate(zip(text, readings, sources))]
+                for offset in from_phrase:
+                    candidates[offset] = ((readings[offset], 1.0),)
+            if "一" in text or "不" in text:
+                self._citation(text, readings, sources, candidates)
+            out.append(Decisions(readings, sources, candidates))
+        return out
+
+    @staticmethod
+    def _citation(text: str, readings: List[Optional[str]], sources: List[str],
+                  candidates: Optional[List[Ranked]]) -> None:
+        """一 and 不 in citation tone, whoever decided them but the user (see sandhi.SANDHI_FORMS):
+        tone_sandhi then applies the rules to citation readings, and candidates agree with readings."""
+        for offset, char in enumerate(text):
+            forms = SANDHI_FORMS.get(char)
+            if forms and sources[offset] != "user" and readings[offset] is not None:
+                readings[offset] = forms.get(readings[offset], readings[offset])
+                if candidates is not None:
+                    candidates[offset] = citation_ranked(char, candidates[offset])
+
+    def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
+        """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
+        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
