@@ -155,6 +155,14 @@ class EdgeConverter(UltimateConverter):
             out.extend(items)
         return out
 
+    def post_convert_style(self, han, orig_pinyin, converted_pinyin, style, strict, **kwargs):
+        try:
+            return super().post_convert_style(han, orig_pinyin, converted_pinyin, style, strict, **kwargs)
+        except TypeError:  # pypinyin's neutral-tone-5 code on a syllable without a vowel (a user's r5)
+            if self._neutral_tone_with_five and converted_pinyin and not converted_pinyin[-1].isdigit():
+                return converted_pinyin + "5"
+            return converted_pinyin
+
     @staticmethod
     def _choose(char: str, item: List[str], decision: Optional[Decision]) -> List[str]:
         """pypinyin's readings ``item`` for ``char``, with the decided reading first."""
