@@ -1,7 +1,12 @@
+import inspect
+
 import pypinyin
+import pytest
 from pypinyin import Style
+from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
 from pypinyin.converter import DefaultConverter
 from pypinyin.core import Pinyin
+from pypinyin.seg import mmseg
 
 import pinyin_edge
 from pinyin_edge import G2P, EdgeConverter
@@ -57,12 +62,6 @@ def test_pypinyin_tables_untouched(g2p):
 
 
 # -- pypinyin drop-in: the same API, pypinyin's answer where the model does not decide ----------------
-
-import inspect
-
-import pytest
-from pypinyin.constants import PHRASES_DICT, PINYIN_DICT
-from pypinyin.seg import mmseg
 
 
 def test_every_name_of_pypinyins_all_with_its_signature():

@@ -123,8 +123,7 @@ class EdgeConverter(UltimateConverter):
         local, offset, out = self._local, 0, []
         try:
             for word in words:
-                local.pending = (word, {o - offset: d for o, d in decided.items()
-                                        if offset <= o < offset + len(word)})
+                local.pending = (word, {i: decided[offset + i] for i in range(len(word)) if offset + i in decided})
                 out.extend(self.convert(word, style, heteronym, errors, strict))
                 offset += len(word)
         finally:
