@@ -54,6 +54,23 @@ def main() -> int:
     if low:
         print("in fewer than 3 sentences:", " ".join(low))
 
+    with open(os.path.join(HERE, "prelabel.tsv"), encoding="utf-8") as handle:
+        pre = [line.rstrip("\n").split("\t") for line in handle if line.strip()]
+    all_agree = sum(a == b == c for _, a, b, c in pre)
+    print(f"pre-labels: the three systems agree on every character of {all_agree}/{len(pre)} sentences")
+    changed = Counter()
+    for text, *systems in pre:
+        cols = [s.split() for s in systems]
+        for k, reading in enumerate(gold[text]):
+            votes = Counter(c[k] for c in cols)
+            top, n = votes.most_common(1)[0]
+            majority = top if n >= 2 else cols[0][k]
+            changed["disagreement"] += len(votes) > 1
+            changed["gold differs from the majority"] += reading != majority
+            changed["gold differs from all three"] += all(c[k] != reading for c in cols)
+    for key, n in changed.items():
+        print(f"pre-labels: characters with {key}: {n}" if key == "disagreement" else f"pre-labels: {key}: {n}")
+
     second = labels(os.path.join(HERE, "second_pass.tsv"))
     same_chars = total_chars = same_sents = 0
     diffs = []
