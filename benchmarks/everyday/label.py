@@ -39,7 +39,8 @@ def neutral_words() -> Dict[str, List[str]]:
     out = {}
     for word, readings in read_table(os.path.join(HERE, "neutral.tsv")):
         items = readings.split()
-        assert len(items) == len(word), word
+        if len(items) != len(word):
+            raise ValueError(f"neutral.tsv: {word}: {len(items)} readings for {len(word)} characters")
         out[word] = [normalize(r) for r in items]
     return out
 

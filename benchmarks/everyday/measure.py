@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     parser.add_argument("--errors", choices=("dev", "test"), help="list error types of the default bundle")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--skip-neutral", action="store_true",
-                        help="with --errors: leave out errors forgiven when the neutral tone is forgiven")
+                        help="with --errors: leave out a gold neutral tone read with the right syllable")
     args = parser.parse_args(argv)
     halves = {name: read_sentence_tsv(os.path.join(HERE, f"{name}.tsv")) for name in ("dev", "test")}
     if args.errors:
@@ -65,7 +65,7 @@ def main(argv=None) -> int:
         examples = defaultdict(list)
         for t, o, g, p in errors:
             examples[(t[o], g, p)].append(context(t, o))
-        print(f"| # | char | gold | ours | count | contexts |\n|---|---|---|---|---|---|")
+        print("| # | char | gold | ours | count | contexts |\n|---|---|---|---|---|---|")
         for rank, ((ch, g, p), n) in enumerate(types.most_common(args.top), 1):
             ctx = "、".join(list(dict.fromkeys(examples[(ch, g, p)]))[:3])
             print(f"| {rank} | {ch} | {g} | {p} | {n} | {ctx} |")
