@@ -91,7 +91,8 @@ def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
     for kind, mode in (("int8", "int8"), ("fp32", "none")):
         data = tf.read_json(os.path.join(bundles[kind], MANIFEST))
         assert data["schema_version"] == SCHEMA_VERSION
-        assert data["graph_sha256"] == sha256_file(os.path.join(bundles[kind], data["graph_file"]))
+        graph = data["files"]["graph"]
+        assert graph["sha256"] == sha256_file(os.path.join(bundles[kind], graph["path"]))
         assert data["quantization"]["mode"] == mode
         if mode == "int8":
             assert data["quantization"]["per_channel"] is True

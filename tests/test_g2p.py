@@ -315,13 +315,10 @@ def test_bundle_policy_sets_the_phrase_default(bundle_copy):
 
     from pinyin_edge import G2P
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    assert manifest["phrases"] is True and G2P(model=bundle_copy).phrases
-    manifest["phrases"] = False
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+    from conftest import rewrite_bundle
+
+    assert G2P(model=bundle_copy).phrases
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrases=False))
     policy_off = G2P(model=bundle_copy)
     assert policy_off.phrases is False
     assert policy_off.annotate("行人")[0].source == "model"
