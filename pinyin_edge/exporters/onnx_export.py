@@ -109,10 +109,11 @@ def dev_metrics(meta: dict) -> dict:
     (a refit after the recipe was chosen): then they are not held-out figures."""
     config = meta.get("config", {})
     metrics = dict(meta.get("metrics", {}))
-    seen = {portable_name(p) for p in config.get("dev") or []} & \
-        {portable_name(p) for p in config.get("train") or []}
+    seen = {os.path.normpath(p) for p in config.get("dev") or []} & \
+        {os.path.normpath(p) for p in config.get("train") or []}
     if seen:
-        metrics["note"] = f"not held out: the checkpoint also trained on {', '.join(sorted(seen))}"
+        names = sorted({portable_name(p) for p in seen})
+        metrics["note"] = f"not held out: the checkpoint also trained on {', '.join(names)}"
     return metrics
 
 

@@ -233,7 +233,7 @@ def _summary_lines(summary: dict) -> List[str]:
     if isinstance(fixed, dict) and fixed:
         lines.append(f"fixed readings: {len(fixed)} polyphones the model always read one way")
     lines.append("context: " + ("whole windows" if data["context"] is None
-                                else f"{data['context']} tokens each side of what the model decides"))
+                                else f"the model reads {data['context']} tokens on each side of what it decides"))
     known = [f"{k} {str(source[k])[:12] if k == 'commit' else source[k]}"
              for k in ("recipe", "commit", "checkpoint") if source.get(k)]
     if known:
