@@ -311,11 +311,8 @@ def test_phrase_dictionary_decides_the_polyphones_it_covers(bundle):
 
 def test_bundle_policy_sets_the_phrase_default(bundle_copy):
     """A bundle exported with --no-phrases lets its model decide phrase polyphones by default."""
-    import json
-
-    from pinyin_edge import G2P
-
     from conftest import rewrite_bundle
+    from pinyin_edge import G2P
 
     assert G2P(model=bundle_copy).phrases
     rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrases=False))

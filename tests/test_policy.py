@@ -1,6 +1,4 @@
 """The runtime's phrase policy: exceptions measured on labelled data, honoured by the runtime."""
-import json
-import os
 
 from conftest import rewrite_bundle
 

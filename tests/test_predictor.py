@@ -194,8 +194,6 @@ def test_context_narrows_windows_and_splits_far_queries(bundle):
 
 
 def test_context_comes_from_the_manifest_unless_given(bundle_copy):
-    import json
-    import os
 
     from pinyin_edge.bundle import BundleError
 
