@@ -139,7 +139,8 @@ def test_a_malformed_dictionary_with_its_checksum_is_refused_by_line(bundle_copy
             data["files"]["dictionary"]["sha256"] = hashlib.sha256(raw).hexdigest()
         rewrite_bundle(bundle_copy, manifest=change)
 
-    for lines, named in (("yin2 银\n", "line 1: expected a reading"), ("yin2\t银\nyim2\t银\n", "line 2: 银 already"),
+    for lines, named in (("yin2 银\n", "line 1: expected a reading"), ("yin2\t银\nyim2\t银\n", "line 2: 银 appears twice"),
+                         ("yin2\t银银\n", "line 1: 银 appears twice"),
                          ("YIN2\t银\n", "line 1")):
         plant(lines)
         with pytest.raises(BundleError, match=named):
