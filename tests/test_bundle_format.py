@@ -203,3 +203,41 @@ def test_the_documented_schema_is_the_one_the_loader_uses():
     assert SCHEMA["properties"]["schema_version"]["const"] == SCHEMA_VERSION
     for field in SCHEMA["properties"]:
         assert f"`{field}`" in doc, field
+
+
+def test_repackaging_a_version_1_bundle_keeps_every_reading(bundle, tmp_path):
+    """export/repackage.py: the old single-file manifest -> this format, graph and readings unchanged,
+    build paths reduced to file names (with their sha256 where the file is at hand)."""
+    import runpy
+
+    repackage = runpy.run_path(os.path.join(ROOT, "export", "repackage.py"))["repackage"]
+    manifest, graph = load_bundle(bundle)
+    data_file = tmp_path / "gold.tsv"
+    data_file.write_text("银行\t- hang2\n", encoding="utf-8")
+    old = tmp_path / "v1"
+    old.mkdir()
+    shutil.copy(graph, old / "model.onnx")
+    v1 = {**manifest.to_json(), "schema_version": 1, "graph_file": "model.onnx",
+          "graph_sha256": manifest.graph_sha256, "model_card": {"name": "old card"},
+          "source": {"checkpoint": "/home/someone/runs/avg/best", "train": [str(data_file)]},
+          "metrics": {"dev": {"note": "not held out: trained on /home/someone/runs/data/dev.tsv"}},
+          "dictionary": {"了": "le5", "银": "yin2"}}
+    for key in ("files", "provenance"):
+        del v1[key]
+    (old / MANIFEST).write_text(json.dumps(v1, ensure_ascii=False), encoding="utf-8")
+    new = repackage(str(old), str(tmp_path / "v2"), "export/recipe.env", "0" * 40)
+    assert new.dictionary == v1["dictionary"] and new.candidates == manifest.candidates
+    assert new.model_card == {"name": "old card"} and new.graph_sha256 == manifest.graph_sha256
+    assert new.provenance["checkpoint"] == "avg/best"
+    assert new.provenance["data"]["train"] == [{"file": "gold.tsv", "sha256": sha256(data_file)}]
+    assert new.metrics["dev"]["note"] == "not held out: trained on dev.tsv"
+    texts = ["银行行长了解", "重新走了", "他不好"]
+    old_reader = G2P(model=bundle)
+    old_reader.manifest.dictionary.update(v1["dictionary"])  # what the v1 bundle read
+    assert [G2P(model=str(tmp_path / "v2")).annotate(t) for t in texts] == [old_reader.annotate(t) for t in texts]
+
+
+def sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
