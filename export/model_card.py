@@ -116,7 +116,7 @@ def compare(bundle: str, dev: str) -> dict:
     texts = [ex.text for ex in dataset][:300]
     samples, _ = time_calls(system.g2p.pinyin, texts, texts[:20], max_seconds=60)
     g2p = system.g2p
-    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": g2p.manifest.source.get("base_model"),
+    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": g2p.manifest.provenance.get("base_model"),
            "dev_slice_accuracy": round(result.accuracy, 4),
            "bytes": os.path.getsize(os.path.join(g2p.model_path, g2p.manifest.graph_file)),
            "p50_ms": round(statistics.median(samples), 3)}
@@ -151,7 +151,7 @@ def main() -> None:
     parser.add_argument("--base", choices=sorted(ARCHITECTURES), required=True, help="what the encoder started from")
     parser.add_argument("--base-dir", help="the base encoder's dir (pretraining output or LAC import)")
     parser.add_argument("--compare", nargs="*", default=[], help="other candidate bundles for the card")
-    parser.add_argument("--dev", help="the selection slice for --compare (default: the bundle's dev data)")
+    parser.add_argument("--dev", help="the selection slice for --compare")
     parser.add_argument("--finetune", nargs="+", default=[],
                         help="fine-tuning output dirs (for the card): every run that went into the model")
     parser.add_argument("--teachers", nargs="*", default=[],
@@ -194,7 +194,7 @@ def main() -> None:
         "limits": LIMITS + ([GOLD_ONLY_LIMIT] if "model_decides" in manifest.metrics else [])
         + ([FIXED_LIMIT] if "fixed_readings" in manifest.metrics else []),
     }
-    dev = args.dev or (manifest.source.get("dev") or [None])[0]
+    dev = args.dev
     if dev:
         card["comparison_cpp_dev_slice"] = [compare(path, dev) for path in [args.bundle, *args.compare]]
         if args.refit:

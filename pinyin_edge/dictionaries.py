@@ -8,12 +8,20 @@ processes load that in about 40 ms and 20 MB without importing pypinyin (jieba c
 dictionary the same way).
 
 * The cache is keyed by the installed pypinyin data files (path, size, mtime) and this format, so an
-  upgrade of either compiles afresh. A missing, stale or unreadable cache is rebuilt; one that cannot
-  be written costs only the compile time, in every process.
-* Location: ``$PINYIN_EDGE_CACHE_DIR``, else ``$XDG_CACHE_HOME/pinyin-edge``, else
-  ``~/.cache/pinyin-edge``. ``PINYIN_EDGE_CACHE_DIR=""`` turns the disk cache off.
-* A compile also removes other installs' cache files untouched for :data:`STALE_DAYS` days (left by
-  an upgraded pypinyin); a live install whose file was removed compiles it again once.
+  upgrade of either compiles afresh. Each file carries the sha256 of its content, and what it holds is
+  type-checked: a missing, stale, damaged or foreign cache is rebuilt; one that cannot be written
+  costs only the compile time, in every process.
+* Location: ``$PINYIN_EDGE_CACHE_DIR`` (an absolute path), else the platform's user cache folder
+  (platformdirs: ``$XDG_CACHE_HOME/pinyin-edge`` or ``~/.cache/pinyin-edge`` on Linux,
+  ``~/Library/Caches/pinyin-edge`` on macOS, ``%LOCALAPPDATA%\\pinyin-edge\\Cache`` on Windows).
+  ``PINYIN_EDGE_CACHE_DIR=""`` turns the disk cache off. Without a usable home folder (``HOME``
+  empty, or unset for a user without a passwd entry) there is no disk cache, with a warning.
+* The folder is created private (0700). A folder that another user owns, or that others may write to
+  (group or world writable), is never used (a warning, then the in-memory path): a file planted there
+  could change readings. Nothing is written outside the folder.
+* A compile also removes this project's cache files of other installs untouched for
+  :data:`STALE_DAYS` days (left by an upgraded pypinyin), only those this user owns; a live install
+  whose file was removed compiles it again once.
 * The tables are pypinyin's as installed: changes made at run time with ``pypinyin.load_phrases_dict``
   do not reach pinyin-edge (use :class:`~pinyin_edge.G2P` overrides).
 """
@@ -30,7 +38,8 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Tuple
 
 from .readings import ReadingError, normalize
 
-FORMAT = 1
+FORMAT = 2
+_MAGIC = b"pinyin-edge cache\n"  # then the payload's sha256 (32 bytes), then the marshalled payload
 CACHE_ENV = "PINYIN_EDGE_CACHE_DIR"
 STALE_DAYS = 30
 _DATA_FILES = ("pinyin_dict.json", "pinyin_dict.py", "phrases_dict.json", "phrases_dict.py")
@@ -105,13 +114,70 @@ def compile_dictionaries() -> Dictionaries:
     return Dictionaries(chars, words, frozenset(prefixes.difference(words)))
 
 
+def _warn(message: str) -> None:
+    import warnings
+
+    warnings.warn(f"pinyin-edge: {message}; pypinyin's dictionaries are compiled in memory instead "
+                  f"(about 0.2 s per process)", RuntimeWarning, stacklevel=4)
+
+
+def _home_is_usable() -> bool:
+    """POSIX: HOME set to an absolute path, or unset for a user the passwd database knows (else
+    ``~`` expands to ``/`` or stays a literal ``~``)."""
+    home = os.environ.get("HOME")
+    if home is not None:
+        return os.path.isabs(home)
+    try:
+        import pwd
+
+        return os.path.isabs(pwd.getpwuid(os.getuid()).pw_dir)
+    except (ImportError, KeyError, AttributeError):
+        return False
+
+
 def cache_dir() -> Optional[str]:
-    """Where the compiled dictionaries are cached; None when the disk cache is off."""
+    """Where the compiled dictionaries are cached; None when the disk cache is off or there is no
+    usable location (a warning says why)."""
     chosen = os.environ.get(CACHE_ENV)
     if chosen is not None:
+        if chosen and not os.path.isabs(chosen):
+            _warn(f"{CACHE_ENV}={chosen!r} is not an absolute path")
+            return None
         return chosen or None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "pinyin-edge")
+    import sys
+
+    # platformdirs builds the folder from HOME unless XDG_CACHE_HOME is set (Linux, BSD; macOS never)
+    from_home = sys.platform == "darwin" or not os.path.isabs(os.environ.get("XDG_CACHE_HOME", ""))
+    if os.name == "posix" and from_home and not _home_is_usable():
+        _warn("no usable home folder (HOME is empty or unset) for the dictionary cache")
+        return None
+    import platformdirs
+
+    folder = platformdirs.user_cache_dir("pinyin-edge", appauthor=False)
+    if not os.path.isabs(folder):
+        _warn(f"the platform's cache folder {folder!r} is not an absolute path")
+        return None
+    return folder
+
+
+def _safe_folder(folder: str) -> bool:
+    """Create ``folder`` private if it is missing; True when only this user can write to it. Files
+    in a folder others can write to, or in another user's folder, could be planted."""
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
+    except OSError:
+        return False  # cannot create it: as an unwritable cache, it costs only speed
+    if not hasattr(os, "getuid"):  # Windows: the profile's ACLs keep others out of LOCALAPPDATA
+        return True
+    if info.st_uid != os.getuid():
+        _warn(f"cache folder {folder} belongs to another user (uid {info.st_uid}); not used")
+        return False
+    if info.st_mode & 0o022:
+        _warn(f"cache folder {folder} is writable by its group or by everyone "
+              f"(mode {info.st_mode & 0o777:o}); not used")
+        return False
+    return True
 
 
 def _source_key() -> Optional[str]:
@@ -134,28 +200,46 @@ def _source_key() -> Optional[str]:
 
 def cache_path(part: str = "") -> Optional[str]:
     """The cache file for this install's pypinyin (``part`` names a companion file, such as a
-    style's renderings); None when the disk cache is off."""
+    style's renderings); None when the disk cache is off or its folder is not safe to use."""
     folder, key = cache_dir(), _source_key()
     if folder is None or key is None:
+        return None
+    if not _safe_folder(folder):
         return None
     return os.path.join(folder, f"pypinyin-{key}{part}.marshal")
 
 
+def _ours(info) -> bool:
+    """A regular file this user owns that nobody else may write (always true on Windows)."""
+    import stat
+
+    if not stat.S_ISREG(info.st_mode):
+        return False
+    return not hasattr(os, "getuid") or (info.st_uid == os.getuid() and not info.st_mode & 0o022)
+
+
 def prune_stale(keep: str, max_age_days: float = STALE_DAYS) -> List[str]:
-    """Remove the cache files of other pypinyin installs (names not starting as ``keep``'s, the
-    dictionaries' :func:`cache_path`) not modified for ``max_age_days``; returns what was removed."""
-    import glob
+    """Remove this project's cache files of other pypinyin installs (names not starting as
+    ``keep``'s, the dictionaries' :func:`cache_path`) not modified for ``max_age_days`` and owned by
+    this user; returns what was removed."""
+    import re
     import time
 
     folder, name = os.path.split(keep)
     mine = name[:-len(".marshal")]  # pypinyin-KEY: this install's tables and its companion files
     cutoff = time.time() - max_age_days * 86400
     removed = []
-    for path in glob.glob(os.path.join(folder, "pypinyin-*.marshal")):
-        if os.path.basename(path).startswith(mine):
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.startswith(mine) or not re.fullmatch(r"pypinyin-[0-9a-f]{20}(-[a-z0-9_]+)?\.marshal", entry):
             continue
+        path = os.path.join(folder, entry)
         try:
-            if os.path.getmtime(path) < cutoff:
+            info = os.lstat(path)
+            if _ours(info) and info.st_mtime < cutoff:
                 os.unlink(path)
                 removed.append(path)
         except OSError:
@@ -164,20 +248,32 @@ def prune_stale(keep: str, max_age_days: float = STALE_DAYS) -> List[str]:
 
 
 def _load(path: str):
-    """The marshalled object at ``path``; None when it is missing or unreadable."""
+    """The object cached at ``path``; None when it is missing, unreadable, not this user's, or its
+    content does not match its sha256."""
     try:
-        with open(path, "rb") as handle:
-            return marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not _ours(os.fstat(handle.fileno())):
+                return None
+            blob = handle.read()
+    except OSError:
+        return None
+    head = len(_MAGIC)
+    if blob[:head] != _MAGIC or hashlib.sha256(blob[head + 32:]).digest() != blob[head:head + 32]:
+        return None
+    try:
+        return marshal.loads(blob[head + 32:])
+    except (EOFError, ValueError, TypeError):
         return None
 
 
 def _store(path: str, value) -> None:
-    """Marshal ``value`` to ``path`` atomically (a half-written cache is never read); a failure only
-    costs speed."""
-    blob = marshal.dumps(value)
+    """Write ``value`` to ``path`` atomically (a half-written cache is never read), with its sha256;
+    a failure only costs speed. The folder was made (private) by :func:`cache_path`."""
+    payload = marshal.dumps(value)
+    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".pypinyin-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -205,13 +301,19 @@ def _encode_tables(tables: Dictionaries):
     return FORMAT, tables.chars, tables.words, sorted(tables.prefixes)
 
 
+def _str_map(value) -> bool:
+    return isinstance(value, dict) and set(map(type, value)) <= {str} and set(map(type, value.values())) <= {str}
+
+
 def _decode_tables(data) -> Optional[Dictionaries]:
     try:
         version, chars, words, prefixes = data
     except (TypeError, ValueError):
         return None
+    # The sha256 vouches for the content (only this user writes the folder): shapes are checked here,
+    # not the 130,000 elements (that would double the load time).
     if version != FORMAT or not all(isinstance(x, dict) for x in (chars, words)) \
-            or not isinstance(prefixes, (list, tuple)):
+            or not isinstance(prefixes, list):
         return None
     return Dictionaries(chars, words, frozenset(prefixes))
 
@@ -257,7 +359,7 @@ def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
         return {r: render(r) for r in sorted(readings)}
 
     def decode(data) -> Optional[Dict[str, str]]:
-        ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and isinstance(data[1], dict)
+        ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and _str_map(data[1])
         return data[1] if ok else None
 
     if style not in _STYLES:

@@ -132,11 +132,45 @@ def make_bundle(bundle_dir: str, max_length: int = 64, work: str = None) -> str:
     build_graph(graph_path, VOCAB, labels)
     manifest = Manifest(vocab=list(VOCAB), labels=labels, candidates=candidates, max_length=max_length,
                         quantization={"mode": "none"},
-                        source={"checkpoint": "tests/conftest.py", "data": "hand-written rules"},
+                        provenance={"checkpoint": "tests/conftest.py", "data": "hand-written rules"},
                         metrics={"rules_accuracy": 1.0},
                         model_card={"name": "pinyin-edge test fixture", "licence": "Apache-2.0"})
     write_bundle(bundle_dir, manifest, graph_path)
     return bundle_dir
+
+
+def rewrite_bundle(bundle_dir: str, manifest=None, dictionary=None) -> None:
+    """Edit a bundle as a faulty exporter would write it: ``manifest(data)`` changes the manifest's
+    JSON, ``dictionary(table)`` the char -> reading table of dictionary.txt; the checksums are then
+    recomputed (with hashlib, not the code under test), so only the edit itself can be refused."""
+    import hashlib
+    import json
+
+    path = os.path.join(bundle_dir, "manifest.json")
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if dictionary is not None:
+        dict_path = os.path.join(bundle_dir, data["files"]["dictionary"]["path"])
+        table = {}
+        with open(dict_path, encoding="utf-8") as handle:
+            for line in handle.read().splitlines():
+                reading, chars = line.split("\t")
+                table.update((c, reading) for c in chars)
+        dictionary(table)
+        lines = {}
+        for char, reading in table.items():
+            lines[reading] = lines.get(reading, "") + char
+        raw = "".join(f"{r}\t{c}\n" for r, c in sorted(lines.items())).encode("utf-8")
+        with open(dict_path, "wb") as handle:
+            handle.write(raw)
+        data["files"]["dictionary"]["sha256"] = hashlib.sha256(raw).hexdigest()
+    if manifest is not None:
+        manifest(data)
+    raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    with open(path, "wb") as handle:
+        handle.write(raw)
+    with open(os.path.join(bundle_dir, "manifest.sha256"), "w", encoding="utf-8") as handle:
+        handle.write(f"{hashlib.sha256(raw).hexdigest()}  manifest.json\n")
 
 
 @pytest.fixture(scope="session")

@@ -69,4 +69,5 @@ def test_an_exported_average_names_its_runs_in_the_manifest(trained_checkpoint, 
     other = _shifted_copy(trained_checkpoint, str(tmp_path / "other"), 0.01)
     meta = average_checkpoints([trained_checkpoint, other], str(tmp_path / "avg"), log=lambda m: None)
     manifest = export_bundle(str(tmp_path / "avg"), str(tmp_path / "bundle"), log=lambda m: None)
-    assert manifest.source["averaged_from"] == meta["averaged_from"]
+    assert manifest.provenance["averaged_from"] == [os.path.basename(os.path.normpath(p))
+                                                     for p in meta["averaged_from"]]

@@ -214,9 +214,9 @@ def test_bigru_exports_to_an_int8_bundle_that_passes_parity(bigru_bundle, bigru_
     parity = data["metrics"]["parity"]
     assert parity["queries"] == 14 and parity["failures"] == []
     assert parity["fp32_agreement"] == 1.0 and parity["fp32_max_logit_diff"] < 1e-3
-    ops = {node.op_type for node in onnx.load(os.path.join(bigru_bundle, data["graph_file"])).graph.node}
+    ops = {node.op_type for node in onnx.load(os.path.join(bigru_bundle, data["files"]["graph"]["path"])).graph.node}
     assert "GRU" in ops
-    assert data["source"]["checkpoint"] == os.path.abspath(os.path.join(bigru_checkpoint, "best"))
+    assert data["provenance"]["checkpoint"] == "best"
 
 
 @pytest.mark.parametrize("kind", ["fp32", "int8"])
@@ -228,7 +228,7 @@ def test_each_layer_exports_as_one_bidirectional_gru_with_sequence_lens(bigru_bu
     from pinyin_edge.bundle import MANIFEST
 
     data = tf.read_json(os.path.join(bigru_bundles[kind], MANIFEST))
-    graph = onnx.load(os.path.join(bigru_bundles[kind], data["graph_file"])).graph
+    graph = onnx.load(os.path.join(bigru_bundles[kind], data["files"]["graph"]["path"])).graph
     ops = [node.op_type for node in graph.node]
     grus = [node for node in graph.node if node.op_type == "GRU"]
     assert len(grus) == 2  # the fixture's two layers

@@ -109,12 +109,9 @@ def test_corrupt_manifest(cli, bundle_copy):
 
 
 def test_manifest_missing_fields(cli, bundle_copy):
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    del data["labels"]
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    from conftest import rewrite_bundle
+
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.pop("labels"))
     result = cli("convert", "行", "--model", bundle_copy)
     assert result.exit_code != 0 and "missing labels" in one_error_line(result.stderr)
 
@@ -128,7 +125,8 @@ def test_tampered_graph(cli, bundle_copy):
     assert result.exit_code != 0 and "sha256" in one_error_line(result.stderr)
     result = cli("info", "--model", bundle_copy, "--json")
     assert result.exit_code != 0
-    assert json.loads(result.stdout)["sha256_ok"] is False
+    files = json.loads(result.stdout)["files"]
+    assert "sha256" in files["model.onnx"] and files["manifest.json"] == "ok"
     assert "sha256" in one_error_line(result.stderr)
 
 
@@ -138,12 +136,9 @@ def test_garbage_graph_with_matching_sha(cli, bundle_copy):
     graph = os.path.join(bundle_copy, "model.onnx")
     with open(graph, "wb") as handle:
         handle.write(b"this is not an onnx file")
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
-    data["graph_sha256"] = sha256_file(graph)
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    from conftest import rewrite_bundle
+
+    rewrite_bundle(bundle_copy, manifest=lambda data: data["files"]["graph"].update(sha256=sha256_file(graph)))
     result = cli("convert", "行", "--model", bundle_copy)
     assert result.exit_code != 0
     line = one_error_line(result.stderr)
@@ -153,15 +148,28 @@ def test_garbage_graph_with_matching_sha(cli, bundle_copy):
 def test_info(cli, bundle):
     result = cli("info", "--model", bundle)
     assert result.exit_code == 0
-    assert "sha256 ok" in result.stdout and "max_length: 64" in result.stdout
+    assert "model.onnx ok" in result.stdout and "max_length: 64" in result.stdout
     assert "pinyin-edge test fixture" in result.stdout
     summary = json.loads(cli("info", "--model", bundle, "--json").stdout)
-    assert summary["sha256_ok"] and summary["graph_loads"]
-    assert summary["vocab_size"] > 100 and summary["candidates"] == 8 and summary["max_length"] == 64
-    assert summary["labels"] > 8 and summary["graph_bytes"] > 0
-    assert summary["metrics"] == {"rules_accuracy": 1.0}
-    assert summary["model_card"]["name"] == "pinyin-edge test fixture"
-    assert summary["quantization"] == {"mode": "none"}
+    assert set(summary["files"].values()) == {"ok"} and summary["graph_loads"]
+    assert set(summary["files"]) == {"manifest.json", "model.onnx", "dictionary.txt", "card.json"}
+    manifest = summary["manifest"]
+    assert len(manifest["vocab"]) > 100 and len(manifest["candidates"]) == 8 and manifest["max_length"] == 64
+    assert len(manifest["labels"]) > 8 and summary["graph_bytes"] > 0
+    assert manifest["metrics"] == {"rules_accuracy": 1.0} and manifest["quantization"] == {"mode": "none"}
+    assert summary["card"]["name"] == "pinyin-edge test fixture"
+
+
+@pytest.mark.parametrize("name", ["default", "fast"])
+def test_info_of_a_shipped_bundle_is_a_short_summary(cli, name):
+    from pinyin_edge.bundle import default_bundle_dir
+
+    result = cli("info", "--model", name)
+    assert result.exit_code == 0, result.stderr
+    assert 8 <= len(result.stdout.splitlines()) <= 30
+    summary = json.loads(cli("info", "--model", name, "--json").stdout)
+    with open(os.path.join(default_bundle_dir(name), "manifest.json"), encoding="utf-8") as handle:
+        assert summary["manifest"] == json.load(handle)
 
 
 # -- as a real process ------------------------------------------------------------------------------

@@ -127,3 +127,117 @@ def test_prune_removes_only_other_installs_old_files(tmp_path):
     assert sorted(removed) == sorted(str(paths[k]) for k in ("old", "old_style"))
     assert mine.exists() and paths["mine_style"].exists() and paths["recent"].exists()
     assert (tmp_path / "notes.txt").exists()
+
+
+# -- a cache nobody but this user can plant or spoil ------------------------------------------------
+
+def _private(path):
+    path.mkdir(mode=0o700)
+    return path
+
+
+def test_a_cache_of_the_right_shape_with_wrong_element_types_is_replaced(bundle, tmp_path, monkeypatch):
+    import marshal
+
+    cache = _private(tmp_path / "cache")
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    path = dmod.cache_path()
+    with open(path, "wb") as handle:  # {'行': 5}: marshal reads it, a run would crash on it
+        handle.write(marshal.dumps((dmod.FORMAT, {"行": 5}, {"银行": 5}, [])))
+    assert dmod._read_cache(path) is None
+    assert _probe(bundle, cache)["out"][:4] == ["yin2", "hang2", "hang2", "zhang3"]
+    assert dmod._read_cache(path) is not None  # recompiled in its place
+
+
+def test_planted_cache_files_do_not_change_readings(bundle, tmp_path, monkeypatch):
+    """The names are computable: a file planted there (no valid checksum) is recompiled over."""
+    import marshal
+
+    cache = _private(tmp_path / "cache")
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    honest = _probe(bundle, cache)
+    tables, tone = dmod.cache_path(), dmod.cache_path("-tone")
+    good = dmod._read_cache(tables)
+    words = dict(good.words, 银行="yin2 xing2")
+    with open(tables, "wb") as handle:
+        handle.write(marshal.dumps((dmod.FORMAT, good.chars, words, sorted(good.prefixes))))
+    with open(tone, "wb") as handle:
+        handle.write(marshal.dumps((dmod.FORMAT, {"hang2": "HACKED", "yin2": "HACKED"})))
+    assert _probe(bundle, cache) == {**honest, "pypinyin": True}  # recompiled: pypinyin imported again
+    assert dmod._read_cache(tables).words["银行"] == "yin2 hang2"
+
+
+def test_a_folder_others_can_write_is_not_used(bundle, tmp_path):
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    os.chmod(cache, 0o777)
+    env = {**os.environ, CACHE_ENV: str(cache)}
+    proc = subprocess.run([sys.executable, "-c", _PROBE.format(model=bundle)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and json.loads(proc.stdout)["out"][:2] == ["yin2", "hang2"]
+    assert "writable by its group or by everyone" in proc.stderr and "not used" in proc.stderr
+    assert os.listdir(cache) == []
+
+
+def test_a_folder_another_user_owns_is_not_used(tmp_path, monkeypatch):
+    cache = _private(tmp_path / "theirs")
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(cache).st_uid + 1)  # as another user sees it
+    with pytest.warns(RuntimeWarning, match="belongs to another user"):
+        assert dmod.cache_path() is None
+
+
+def test_no_home_means_no_disk_cache_rather_than_slash_or_tilde(tmp_path, monkeypatch):
+    import pwd
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", "")
+    with pytest.warns(RuntimeWarning, match="no usable home folder"):
+        assert dmod.cache_dir() is None and dmod.cache_path() is None
+    monkeypatch.delenv("HOME")
+
+    def unknown(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+
+    monkeypatch.setattr(pwd, "getpwuid", unknown)  # a user without a passwd entry
+    with pytest.warns(RuntimeWarning, match="no usable home folder"):
+        assert dmod.cache_path() is None
+    assert os.listdir(tmp_path) == []  # no literal "~" folder
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))  # XDG needs no home
+    assert dmod.cache_dir() == str(tmp_path / "xdg" / "pinyin-edge")
+    monkeypatch.setenv(CACHE_ENV, "relative/cache")
+    with pytest.warns(RuntimeWarning, match="not an absolute path"):
+        assert dmod.cache_dir() is None
+
+
+def test_the_default_folder_is_the_platforms(tmp_path, monkeypatch):
+    import platformdirs
+
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert dmod.cache_dir() == platformdirs.user_cache_dir("pinyin-edge", appauthor=False)
+    if sys.platform.startswith("linux"):
+        assert dmod.cache_dir() == str(tmp_path / ".cache" / "pinyin-edge")
+
+
+def test_prune_touches_only_this_users_cache_files(tmp_path, monkeypatch):
+    mine = tmp_path / ("pypinyin-" + "a" * 20 + ".marshal")
+    old = tmp_path / ("pypinyin-" + "b" * 20 + ".marshal")
+    lookalike = tmp_path / "pypinyin-notes.marshal"       # not a name this project writes
+    outside = tmp_path / "elsewhere.txt"
+    link = tmp_path / ("pypinyin-" + "c" * 20 + ".marshal")  # a link to a file outside the cache
+    for path in (mine, old, lookalike, outside):
+        path.write_bytes(b"x")
+    link.symlink_to(outside)
+    for path in (old, lookalike, outside):
+        os.utime(path, (0, 0))
+    os.utime(link, (0, 0), follow_symlinks=False)
+    real_uid = os.getuid()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid + 1)  # the stale file belongs to someone else
+    assert dmod.prune_stale(str(mine)) == [] and old.exists()
+    monkeypatch.setattr(os, "getuid", lambda: real_uid)
+    assert dmod.prune_stale(str(mine)) == [str(old)]
+    assert lookalike.exists() and link.is_symlink() and outside.exists() and mine.exists()

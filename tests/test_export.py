@@ -19,7 +19,8 @@ import training_fixtures as tf  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
 from pinyin_edge import G2P  # noqa: E402
-from pinyin_edge.bundle import MANIFEST, SCHEMA_VERSION, BundleError, load_bundle, sha256_file  # noqa: E402
+from pinyin_edge.bundle import (MANIFEST, SCHEMA_VERSION, BundleError, data_record, load_bundle,  # noqa: E402
+                                sha256_file)
 from pinyin_edge.cli import main  # noqa: E402
 from pinyin_edge.exporters import onnx_export  # noqa: E402
 from pinyin_edge.exporters.onnx_export import ExportSettings, export_bundle  # noqa: E402
@@ -92,7 +93,8 @@ def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
     for kind, mode in (("int8", "int8"), ("fp32", "none")):
         data = tf.read_json(os.path.join(bundles[kind], MANIFEST))
         assert data["schema_version"] == SCHEMA_VERSION
-        assert data["graph_sha256"] == sha256_file(os.path.join(bundles[kind], data["graph_file"]))
+        graph = data["files"]["graph"]
+        assert graph["sha256"] == sha256_file(os.path.join(bundles[kind], graph["path"]))
         assert data["quantization"]["mode"] == mode
         if mode == "int8":
             assert data["quantization"]["per_channel"] is True
@@ -105,8 +107,11 @@ def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
         assert parity["torch_accuracy"] == pytest.approx(ckpt_meta["metrics"]["dev_accuracy"])
         assert abs(parity["torch_accuracy"] - parity["shipped_accuracy"]) <= 0.002
         assert data["metrics"]["dev"]["dev_accuracy"] == ckpt_meta["metrics"]["dev_accuracy"]
-        assert data["source"]["checkpoint"] == os.path.abspath(os.path.join(trained_checkpoint, "best"))
-        assert data["source"]["step"] == ckpt_meta["step"]
+        # provenance names files and checkpoints, never where a machine keeps them
+        assert data["provenance"]["checkpoint"] == "best" and data["provenance"]["step"] == ckpt_meta["step"]
+        assert str(trained_checkpoint) not in json.dumps(data)
+        for record in data["provenance"]["data"]["dev"] + parity["data"]:
+            assert "/" not in record["file"] and len(record["sha256"]) == 64
         # The vocabulary is the tokenizer's, in id order.
         from transformers import AutoTokenizer
 
@@ -137,7 +142,7 @@ def test_dev_metrics_say_when_the_dev_file_was_trained_on():
     refit = {"config": {"train": ["d/train.tsv", "./d/dev.tsv"], "dev": ["d/dev.tsv"]},
              "metrics": {"dev_accuracy": 0.99}}
     metrics = onnx_export.dev_metrics(refit)
-    assert metrics["dev_accuracy"] == 0.99 and "not held out" in metrics["note"] and "d/dev.tsv" in metrics["note"]
+    assert metrics["dev_accuracy"] == 0.99 and "not held out" in metrics["note"] and metrics["note"].endswith(" dev.tsv")
     assert "note" not in refit["metrics"]  # the checkpoint's own metadata stays as it was
 
 
@@ -310,7 +315,7 @@ def test_export_fixes_the_readings_the_model_always_chooses(trained_checkpoint, 
     assert result.exit_code == 0, result.output
     manifest, _ = load_bundle(fixed)
     record = manifest.metrics["fixed_readings"]
-    assert record["texts"] == 24 and record["min_decisions"] == 24 and record["from"] == [str(texts)]
+    assert record["texts"] == 24 and record["min_decisions"] == 24 and record["from"] == data_record([texts])
     read = [note.reading for text in ("这条路很长", "他走在长路上") for note in G2P(plain).annotate(text)
             if note.char == "长"]
     if len(set(read)) == 1 and read[0] == "chang2":   # one reading, and gold's own: fixed
@@ -338,7 +343,7 @@ def test_export_leaves_polyphones_without_gold_labels_to_the_dictionary(trained_
     manifest, _ = load_bundle(out)
     record = manifest.metrics["model_decides"]
     assert set(manifest.candidates) == {"行"} and record["decided"] == 1
-    assert "长" in record["left_to_the_dictionary"] and record["from"] == [str(gold)]
+    assert "长" in record["left_to_the_dictionary"] and record["from"] == data_record([gold])
     from pinyin_edge.dictionaries import dictionaries
     from pinyin_edge.runtime.phrases import fallback_reading, phrase_readings
 

@@ -311,17 +311,11 @@ def test_phrase_dictionary_decides_the_polyphones_it_covers(bundle):
 
 def test_bundle_policy_sets_the_phrase_default(bundle_copy):
     """A bundle exported with --no-phrases lets its model decide phrase polyphones by default."""
-    import json
-
+    from conftest import rewrite_bundle
     from pinyin_edge import G2P
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    assert manifest["phrases"] is True and G2P(model=bundle_copy).phrases
-    manifest["phrases"] = False
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+    assert G2P(model=bundle_copy).phrases
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrases=False))
     policy_off = G2P(model=bundle_copy)
     assert policy_off.phrases is False
     assert policy_off.annotate("行人")[0].source == "model"

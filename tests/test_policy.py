@@ -1,6 +1,6 @@
 """The runtime's phrase policy: exceptions measured on labelled data, honoured by the runtime."""
-import json
-import os
+
+from conftest import rewrite_bundle
 
 from pinyin_edge.exporters.policy import (gold_outside_phrases, phrase_disagreement, phrase_exceptions,
                                           phrase_word_disagreement, phrase_word_exceptions)
@@ -30,14 +30,9 @@ def test_exceptions_are_characters_whose_phrase_readings_the_labels_contradict(t
 def test_runtime_lets_the_model_decide_the_exceptions_inside_phrases(bundle_copy):
     from pinyin_edge import G2P
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    assert manifest["phrase_exceptions"] == []
+    assert G2P(model=bundle_copy).manifest.phrase_exceptions == []
     assert G2P(model=bundle_copy).annotate("行人")[0].source == "dictionary"
-    manifest["phrase_exceptions"] = ["行"]
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrase_exceptions=["行"]))
     g2p = G2P(model=bundle_copy)
     notes = g2p.annotate("行人长大")
     assert notes[0].source == "model"                            # the exception: the model decides
@@ -50,19 +45,15 @@ def test_a_malformed_policy_is_a_clear_bundle_error(bundle_copy):
     from pinyin_edge import G2P
     from pinyin_edge.bundle import BundleError
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        original = json.load(handle)
-    for key, value, message in (("phrase_exceptions", "不的", "list of single characters"),
-                                ("phrase_exceptions", [1], "list of single characters"),
-                                ("phrases", "yes", "phrases must be true or false"),
-                                ("phrase_word_exceptions", ["银行"], "map phrases to positions"),
-                                ("phrase_word_exceptions", {"银行": [2]}, "map phrases to positions"),
-                                ("phrase_word_exceptions", {"行": [0]}, "map phrases to positions"),
-                                ("phrase_word_exceptions", {"银行": []}, "map phrases to positions")):
-        broken = dict(original, **{key: value})
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(broken, handle, ensure_ascii=False)
+    for key, value, message in (("phrase_exceptions", "不的", "phrase_exceptions: expected array"),
+                                ("phrase_exceptions", [1], r"phrase_exceptions\[0\]: expected string"),
+                                ("phrases", "yes", "phrases: expected boolean"),
+                                ("phrase_word_exceptions", ["银行"], "phrase_word_exceptions: expected object"),
+                                ("phrase_word_exceptions", {"银行": [2]}, "银行: position 2 is outside"),
+                                ("phrase_word_exceptions", {"行": [0]}, r"行 \(key\): expected at least 2"),
+                                ("phrase_word_exceptions", {"银行": []}, "银行: needs at least 1")):
+        valid = {"phrases": True, "phrase_exceptions": [], "phrase_word_exceptions": {}}
+        rewrite_bundle(bundle_copy, manifest=lambda data: data.update(valid, **{key: value}))
         with pytest.raises(BundleError, match=message):
             G2P(model=bundle_copy)
 
@@ -89,13 +80,8 @@ def test_word_exceptions_are_phrase_positions_the_labels_contradict(tmp_path):
 def test_runtime_lets_the_model_decide_at_word_exceptions_only(bundle_copy):
     from pinyin_edge import G2P
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    assert manifest["phrase_word_exceptions"] == {}
-    manifest["phrase_word_exceptions"] = {"行人": [0]}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+    assert G2P(model=bundle_copy).manifest.phrase_word_exceptions == {}
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrase_word_exceptions={"行人": [0]}))
     g2p = G2P(model=bundle_copy)
     notes = g2p.annotate("行人行长")
     assert notes[0].source == "model"                             # the word exception: the model decides
@@ -118,7 +104,7 @@ def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, t
     assert after.phrase_word_exceptions == {"行人": [0]} and before.phrase_word_exceptions == {}
     assert after.graph_sha256 == before.graph_sha256 and after.candidates == before.candidates
     record = after.metrics["phrase_word_exceptions"]
-    assert record["counts"] == {"行人": [[0, 2, 2]]} and record["added_to"]["bundle"] == os.path.abspath(bundle)
+    assert record["counts"] == {"行人": [[0, 2, 2]]} and record["added_to"]["graph_sha256"] == before.graph_sha256
     assert G2P(model=out).annotate("行人")[0].source == "model"
     assert G2P(model=bundle).annotate("行人")[0].source == "dictionary"
     # a second pass, the bundle itself as --out, or a missing gold file: one clear line, no traceback
@@ -167,13 +153,9 @@ def test_fixed_readings_are_what_the_model_always_reads_and_no_gold_label_contra
 def test_runtime_reads_a_fixed_polyphone_from_the_dictionary_outside_phrases(bundle_copy):
     from pinyin_edge import G2P
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        manifest = json.load(handle)
-    readings = manifest["candidates"].pop("了")
-    manifest["dictionary"]["了"] = "le5"
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, ensure_ascii=False)
+    readings = G2P(model=bundle_copy).manifest.candidates["了"]
+    rewrite_bundle(bundle_copy, manifest=lambda data: data["candidates"].pop("了"),
+                   dictionary=lambda table: table.update({"了": "le5"}))
     g2p = G2P(model=bundle_copy)
     assert not g2p.predictor.is_decidable("了")
     note = g2p.annotate("他走了")[2]

@@ -194,26 +194,19 @@ def test_context_narrows_windows_and_splits_far_queries(bundle):
 
 
 def test_context_comes_from_the_manifest_unless_given(bundle_copy):
-    import json
-    import os
 
     from pinyin_edge.bundle import BundleError
 
-    path = os.path.join(bundle_copy, "manifest.json")
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    from conftest import rewrite_bundle
+
     assert Predictor(bundle_copy).context is None
-    data["context"] = 3
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle)
+    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(context=3))
     assert Predictor(bundle_copy).context == 3
     assert Predictor(bundle_copy, context=None).context is None
     assert Predictor(bundle_copy, context=5).context == 5
     for bad in (0, -1, True, "8"):
         with pytest.raises(ValueError, match="context"):
             Predictor(bundle_copy, context=bad)
-        data["context"] = bad
-        with open(path, "w", encoding="utf-8") as handle:
-            json.dump(data, handle)
+        rewrite_bundle(bundle_copy, manifest=lambda data: data.update(context=bad))
         with pytest.raises(BundleError, match="context"):
             Predictor(bundle_copy)

@@ -65,3 +65,34 @@ def test_graph_follows_the_contract(bundle):
     (logits,) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask,
                                          "query_index": np.array([1, 5, 6], dtype=np.int64)})
     assert logits.dtype == np.float32 and logits.shape[0] == 3
+
+
+_LOAD = """
+import sys
+from pinyin_edge import G2P
+print(" ".join(G2P(sys.argv[1]).pinyin("银行")))
+"""
+
+
+def test_loading_leaves_nothing_in_home_but_the_documented_cache(bundle, tmp_path):
+    """onnxruntime's telemetry (deviceid, onnxruntime.db under ~/.cache/Microsoft) is off; the only
+    thing written under HOME is pinyin-edge's dictionary cache, nothing in the working folder."""
+    import subprocess
+    import sys
+
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PINYIN_EDGE_CACHE_DIR", "XDG_CACHE_HOME", "ORT_DISABLE_TELEMETRY", "PYTHONWARNINGS")}
+    env["HOME"] = str(home)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", _LOAD, bundle], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout == "yin2 hang2\n", proc.stderr
+    assert "telemetry" not in proc.stderr.lower()
+    written = [os.path.relpath(os.path.join(folder, name), home) for folder, _, names in os.walk(home)
+               for name in names]
+    assert written and all(path.startswith(os.path.join(".cache", "pinyin-edge") + os.sep) for path in written), written
+    assert os.listdir(work) == []

@@ -336,7 +336,7 @@ def manifest_summary(bundle_dir: str) -> Dict[str, Any]:
         "vocab_size": len(manifest.vocab),
         "labels": len(manifest.labels),
         "polyphones": polyphones,
-        "source": {k: manifest.source.get(k) for k in ("checkpoint", "base_model", "step") if k in manifest.source},
+        "source": {k: manifest.provenance.get(k) for k in ("checkpoint", "base_model", "step") if k in manifest.provenance},
         "metrics": {k: v for k, v in manifest.metrics.items() if k in ("dev", "size_bytes")},
         "model_card": manifest.model_card,
     }

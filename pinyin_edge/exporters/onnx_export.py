@@ -17,7 +17,7 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
-from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, write_bundle
+from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, data_record, portable_name, write_bundle
 from .validate import ParityError, ParityThresholds, measure_parity
 
 OPSET = 17
@@ -112,7 +112,8 @@ def dev_metrics(meta: dict) -> dict:
     seen = {os.path.normpath(p) for p in config.get("dev") or []} & \
         {os.path.normpath(p) for p in config.get("train") or []}
     if seen:
-        metrics["note"] = f"not held out: the checkpoint also trained on {', '.join(sorted(seen))}"
+        names = sorted({portable_name(p) for p in seen})
+        metrics["note"] = f"not held out: the checkpoint also trained on {', '.join(names)}"
     return metrics
 
 
@@ -125,11 +126,34 @@ def decided_candidates(meta: dict, settings: ExportSettings) -> Tuple[dict, Opti
 
     kept, counts = gold_decided(settings.gold_from, candidates)
     left = sorted(set(candidates) - set(kept))
-    record = {"from": [os.path.abspath(p) for p in settings.gold_from], "decided": len(kept),
+    record = {"from": data_record(settings.gold_from), "decided": len(kept),
               "left_to_the_dictionary": "".join(left),
               "why": "polyphones without a gold label learnt only pypinyin's readings (weak labels): "
                      "pypinyin's dictionary reads them"}
     return {c: candidates[c] for c in kept}, record
+
+
+def provenance(meta: dict, checkpoint: str) -> dict:
+    """Where the weights come from, without the machine: the code's commit (when run from a git
+    checkout), the checkpoint's name and the data files' names and sha256."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=os.path.dirname(os.path.abspath(__file__)),
+                                capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
+    config = meta.get("config", {})
+
+    def files(paths):
+        return [data_record([p])[0] if os.path.isfile(p) else {"file": portable_name(p)} for p in paths or []]
+
+    record = {"commit": commit, "checkpoint": portable_name(checkpoint),
+              "base_model": portable_name(meta.get("base_model")), "step": meta.get("step"),
+              "data": {k: files(config.get(k)) for k in ("train", "weak", "dev")}}
+    if meta.get("averaged_from"):
+        record["averaged_from"] = [portable_name(p) for p in meta["averaged_from"]]
+    return record
 
 
 def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSettings) -> Manifest:
@@ -144,10 +168,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                       "per_channel": settings.per_channel, "reduce_range": settings.reduce_range,
                       "optimized": settings.optimize,
                       "opset": settings.opset},
-        source={"checkpoint": os.path.abspath(checkpoint), "base_model": meta.get("base_model"),
-                "step": meta.get("step"), "train": meta.get("config", {}).get("train"),
-                "weak": meta.get("config", {}).get("weak"), "dev": meta.get("config", {}).get("dev"),
-                **({"averaged_from": meta["averaged_from"]} if meta.get("averaged_from") else {})},
+        provenance=provenance(meta, checkpoint),
         metrics={"dev": dev_metrics(meta)},
         phrases=settings.phrases,
         context=settings.context,
@@ -161,7 +182,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                                           settings.exception_min_count, settings.exception_min_disagreement)
         manifest.phrase_exceptions = chars
         manifest.metrics["phrase_exceptions"] = {
-            "from": [os.path.abspath(p) for p in settings.exceptions_from],
+            "from": data_record(settings.exceptions_from),
             "min_count": settings.exception_min_count, "min_disagreement": settings.exception_min_disagreement,
             "counts": counts}  # char -> [labels inside phrases, read otherwise]
     if settings.phrases and settings.word_exceptions_from:
@@ -199,7 +220,7 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
         manifest.quantization["optimized"] = bool(fused)  # what happened, not what was asked
         dev_paths = validate or meta.get("config", {}).get("dev") or []
         report = measure_parity(model, tokenizer, meta, fp32, final, dev_paths, settings.thresholds, log=log)
-        manifest.metrics["parity"] = report.to_json()
+        manifest.metrics["parity"] = dict(report.to_json(), data=data_record(report.data))
         manifest.metrics["size_bytes"] = {"fp32": os.path.getsize(fp32), "graph": os.path.getsize(final)}
         if report.failures:
             write_bundle(out.rstrip("/") + ".rejected", manifest, final)
@@ -228,8 +249,8 @@ def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, 
         manifest.dictionary[char] = reading
     share = sum(n for _, n, _ in fixed.values()) / max(1, sum(sum(c.values()) for c in decisions.values()))
     manifest.metrics["fixed_readings"] = {
-        "from": [os.path.abspath(p) for p in settings.fixed_from], "texts": texts,
-        "gold": [os.path.abspath(p) for p in settings.gold_from],
+        "from": data_record(settings.fixed_from), "texts": texts,
+        "gold": data_record(settings.gold_from),
         "min_decisions": settings.fixed_min_decisions, "min_share": settings.fixed_min_share,
         "share_of_model_decisions": round(share, 4),
         "readings": {c: list(v) for c, v in fixed.items()}}  # char -> [reading, decisions, gold labels]

@@ -23,8 +23,9 @@ so the model runs for fewer characters (and fewer texts at all) at no measured c
 from __future__ import annotations
 
 from collections import Counter
-import os
 from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from ..bundle import data_record
 
 if TYPE_CHECKING:
     from ..bundle import Manifest
@@ -104,7 +105,7 @@ def set_word_exceptions(manifest: "Manifest", paths: Sequence[str], min_count: i
     words, counts = phrase_word_exceptions(paths, manifest.candidates, min_count, min_disagreement)
     manifest.phrase_word_exceptions = words
     manifest.metrics["phrase_word_exceptions"] = {
-        "from": [os.path.abspath(p) for p in paths], "min_count": min_count,
+        "from": data_record(paths), "min_count": min_count,
         "min_disagreement": min_disagreement,
         "counts": counts}  # phrase -> [[position, labels there, read otherwise], ...]
 

@@ -33,7 +33,7 @@ def add_word_exceptions(bundle: str, out: str, paths: Sequence[str], min_count: 
                           f"(metrics.phrase_word_exceptions); start from a bundle without them")
     set_word_exceptions(manifest, paths, min_count, min_disagreement)
     manifest.metrics["phrase_word_exceptions"]["added_to"] = {
-        "bundle": os.path.abspath(bundle), "graph_sha256": manifest.graph_sha256,
+        "graph_sha256": manifest.graph_sha256,
         "date": time.strftime("%Y-%m-%d")}
     write_bundle(out, manifest, graph)
     return len(manifest.phrase_word_exceptions)

@@ -169,66 +169,100 @@ def _human_size(size: int) -> str:
 
 
 def bundle_summary(model: str) -> dict:
-    """What ``info`` shows: the manifest's summary plus integrity checks (sha256, graph loads)."""
-    from ..bundle import read_manifest, sha256_file
+    """What ``info --json`` shows: the full manifest and card, each file's integrity, whether the graph
+    loads."""
+    from ..bundle import check_bundle
     from .session import create_session
 
-    manifest = read_manifest(model)
+    manifest, data, files = check_bundle(model)
     graph = os.path.join(model, manifest.graph_file)
-    exists = os.path.isfile(graph)
-    sha_ok = exists and sha256_file(graph) == manifest.graph_sha256
     loads, load_error = False, None
-    if exists:
+    if files[manifest.graph_file] is None:
         try:
             create_session(graph, threads=1, num_labels=len(manifest.labels))
             loads = True
         except ValueError as exc:
             load_error = str(exc)
-    polyphones = sum(1 for r in manifest.candidates.values() if len(r) > 1)
-    return {
-        "path": os.path.abspath(model),
-        "graph_file": manifest.graph_file,
-        "graph_bytes": os.path.getsize(graph) if exists else None,
-        "graph_sha256": manifest.graph_sha256,
-        "sha256_ok": sha_ok,
-        "graph_loads": loads,
-        "graph_error": load_error,
-        "schema_version": manifest.schema_version,
-        "vocab_size": len(manifest.vocab),
-        "labels": len(manifest.labels),
-        "candidates": len(manifest.candidates),
-        "polyphones": polyphones,
-        "max_length": manifest.max_length,
-        "phrases": manifest.phrases, "phrase_exceptions": "".join(manifest.phrase_exceptions),
-        "phrase_word_exceptions": len(manifest.phrase_word_exceptions),
-        "context": manifest.context,
-        "tokenizer": manifest.tokenizer.type,
-        "quantization": manifest.quantization,
-        "source": manifest.source,
-        "metrics": manifest.metrics,
-        "model_card": manifest.model_card,
-    }
+    return {"path": os.path.abspath(model), "files": {k: v or "ok" for k, v in files.items()},
+            "graph_bytes": os.path.getsize(graph) if os.path.isfile(graph) else None,
+            "graph_loads": loads, "graph_error": load_error,
+            "dictionary_characters": len(manifest.dictionary), "manifest": data,
+            "card": manifest.model_card or None}
 
 
-def _print_mapping(name: str, value) -> None:
-    if not value:
-        click.echo(f"{name}: -")
-        return
-    if not isinstance(value, dict):
-        click.echo(f"{name}: {value}")
-        return
-    click.echo(f"{name}:")
-    for key, item in value.items():
-        shown = json.dumps(item, ensure_ascii=False) if isinstance(item, (dict, list)) else item
-        click.echo(f"  {key}: {shown}")
+def _percent(value) -> str:
+    return f"{value:.2%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "?"
+
+
+def _summary_lines(summary: dict) -> List[str]:
+    """At most about 30 lines: what the bundle is, what it decides, how it was measured."""
+    data, card = summary["manifest"], summary["card"] or {}
+    metrics, source = data["metrics"], data["provenance"]
+    size = summary["graph_bytes"]
+    lines = [f"path: {summary['path']}"]
+    if card.get("name"):
+        lines.append(f"model: {card['name']}")
+    lines.append("files: " + ", ".join(f"{name} {'ok' if state == 'ok' else 'FAILS'}"
+                                       for name, state in summary["files"].items()))
+    lines.append(f"graph: {data['files']['graph']['path']} ("
+                 + (_human_size(size) if size is not None else "missing")
+                 + f", {'loads' if summary['graph_loads'] else 'does not load'}), schema_version "
+                 + str(data["schema_version"]))
+    quant = data["quantization"]
+    if quant:
+        lines.append("quantization: " + ", ".join(f"{k} {v}" for k, v in quant.items() if v is not None))
+    polyphones = sum(1 for r in data["candidates"].values() if len(r) > 1)
+    lines.append(f"vocab: {len(data['vocab'])} tokens ({data['tokenizer']['type']}); labels: "
+                 f"{len(data['labels'])}; max_length: {data['max_length']} tokens")
+    lines.append(f"candidates: {len(data['candidates'])} characters ({polyphones} polyphones) the model "
+                 f"decides; dictionary: {summary['dictionary_characters']} characters read without it")
+    if data["phrases"]:
+        policy = "dictionary phrases decide the polyphones they cover"
+        if data["phrase_exceptions"]:
+            policy += f", except {''.join(data['phrase_exceptions'])}"
+        if data["phrase_word_exceptions"]:
+            policy += f" and {len(data['phrase_word_exceptions'])} phrases' contradicted positions"
+    else:
+        policy = "the model decides every polyphone it knows"
+    decides = metrics.get("model_decides")
+    if isinstance(decides, dict) and "decided" in decides:
+        policy += (f"; the model decides {polyphones} of the {decides['decided']} polyphones gold labels "
+                   f"taught it, pypinyin's dictionary the {len(decides.get('left_to_the_dictionary', ''))} others")
+    lines.append(f"policy: {policy}")
+    fixed = (metrics.get("fixed_readings") or {}).get("readings")
+    if isinstance(fixed, dict) and fixed:
+        lines.append(f"fixed readings: {len(fixed)} polyphones the model always read one way")
+    lines.append("context: " + ("whole windows" if data["context"] is None
+                                else f"the model reads {data['context']} tokens on each side of what it decides"))
+    known = [f"{k} {str(source[k])[:12] if k == 'commit' else source[k]}"
+             for k in ("recipe", "commit", "checkpoint") if source.get(k)]
+    if known:
+        lines.append("provenance: " + ", ".join(known))
+    for name, result in (metrics.get("test") or {}).items():
+        if isinstance(result, dict) and isinstance(result.get("edge"), dict):
+            others = ", ".join(f"{k} {_percent(v.get('accuracy'))}" for k, v in result.items()
+                               if k != "edge" and isinstance(v, dict))
+            lines.append(f"{name}: {_percent(result['edge'].get('accuracy'))} of "
+                         f"{result['edge'].get('total', '?')}" + (f" ({others})" if others else ""))
+    dev = metrics.get("dev")
+    if isinstance(dev, dict) and "dev_accuracy" in dev:
+        lines.append(f"dev: {_percent(dev['dev_accuracy'])} of {dev.get('dev_total', '?')}"
+                     + (f" ({dev['note']})" if dev.get("note") else ""))
+    parity = metrics.get("parity")
+    if isinstance(parity, dict) and "shipped_agreement" in parity:
+        lines.append(f"parity: the shipped graph agrees with PyTorch on {_percent(parity['shipped_agreement'])} "
+                     f"of {parity.get('queries', '?')} queries")
+    lines.append("full manifest and card: info --json")
+    return lines
 
 
 @click.command()
 @click.option("--model", default=None, metavar="PATH",
               help="Model bundle directory, or a bundled model: default (most accurate) or fast.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full manifest, the card and the checks "
+                                                      "as one JSON object.")
 def info(model, as_json):
-    """Show a model bundle's manifest summary and check its integrity."""
+    """Show a model bundle's summary and check the integrity of each of its files."""
     model = _bundle_path(model)
     if os.path.isfile(model):
         model = os.path.dirname(os.path.abspath(model))
@@ -236,42 +270,10 @@ def info(model, as_json):
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False))
     else:
-        size = summary["graph_bytes"]
-        click.echo(f"path: {summary['path']}")
-        click.echo(f"graph: {summary['graph_file']} ("
-                   + (_human_size(size) if size is not None else "missing")
-                   + f", sha256 {'ok' if summary['sha256_ok'] else 'MISMATCH'}"
-                   + f", {'loads' if summary['graph_loads'] else 'does not load'})")
-        click.echo(f"schema_version: {summary['schema_version']}")
-        click.echo(f"vocab: {summary['vocab_size']} tokens ({summary['tokenizer']})")
-        click.echo(f"labels: {summary['labels']}")
-        click.echo(f"candidates: {summary['candidates']} characters ({summary['polyphones']} polyphones)")
-        click.echo(f"max_length: {summary['max_length']} tokens")
-        policy = "dictionary phrases decide the polyphones they cover" if summary["phrases"] \
-            else "the model decides every polyphone it knows"
-        if summary["phrases"] and summary["phrase_exceptions"]:
-            policy += f", except {summary['phrase_exceptions']}"
-        if summary["phrases"] and summary["phrase_word_exceptions"]:
-            policy += f" and in {summary['phrase_word_exceptions']} phrases whose reading the labelled data contradicts"
-        decides = (summary["metrics"] or {}).get("model_decides")
-        fixed = (summary["metrics"] or {}).get("fixed_readings")
-        fixed = fixed.get("readings") if isinstance(fixed, dict) else None
-        fixed = fixed if isinstance(fixed, dict) else {}
-        if isinstance(decides, dict) and "decided" in decides:
-            policy += (f"; the model decides {summary['polyphones']} of the {decides['decided']} polyphones "
-                       f"gold labels taught it, pypinyin's dictionary the "
-                       f"{len(decides.get('left_to_the_dictionary', ''))} others")
-        if fixed:
-            policy += f"; {len(fixed)} polyphones the model always read one way have that fixed reading"
-        if summary["context"] is not None:
-            policy += f"; the model reads {summary['context']} tokens on each side of what it decides"
-        click.echo(f"policy: {policy}")
-        for key in ("quantization", "source", "metrics", "model_card"):
-            _print_mapping(key.replace("_", " "), summary[key])
-    if summary["graph_bytes"] is None:
-        raise UserError(f"{summary['path']}: graph file {summary['graph_file']} is missing; re-export the bundle")
-    if not summary["sha256_ok"]:
-        raise UserError(f"{summary['path']}: the graph's sha256 does not match the manifest; the file "
-                        f"is corrupt or was replaced: re-export the bundle")
+        for line in _summary_lines(summary):
+            click.echo(line)
+    failing = [state for state in summary["files"].values() if state != "ok"]
+    if failing:
+        raise UserError(failing[0])
     if not summary["graph_loads"]:
         raise UserError(summary["graph_error"] or "the graph does not load")

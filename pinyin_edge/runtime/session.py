@@ -3,6 +3,15 @@
 Every session in pinyin-edge (the G2P runtime, the CLI, the exporter's parity gate, benchmarks) is made
 here, so threading and optimisation settings are the same everywhere, and onnxruntime's low-level load
 errors come back as :class:`~pinyin_edge.bundle.BundleError` messages that say what to do.
+
+Telemetry: onnxruntime's Linux and macOS wheels (1.2x and later) start Microsoft's 1DS telemetry when
+the module is imported: they write ``~/.cache/Microsoft/DeveloperTools/.onnxruntime/`` (``deviceid``,
+``onnxruntime.db``), may upload events, and print a coloured warning when that folder cannot be
+written. ``onnxruntime.disable_telemetry_events()`` does not stop this (it runs after the import);
+the environment variable ``ORT_DISABLE_TELEMETRY=1`` read at import does. So pinyin-edge sets it
+(unless it is already set: ``ORT_DISABLE_TELEMETRY=0`` keeps onnxruntime's default) before its first
+import of onnxruntime. A process that imported onnxruntime before pinyin-edge keeps what that
+import started.
 """
 from __future__ import annotations
 
@@ -12,12 +21,22 @@ from typing import Optional, Sequence
 from ..bundle import INPUT_NAMES, OUTPUT_NAMES, BundleError
 
 DEFAULT_PROVIDERS = ("CPUExecutionProvider",)
+TELEMETRY_ENV = "ORT_DISABLE_TELEMETRY"
+
+
+def onnxruntime():
+    """The onnxruntime module, imported with its telemetry off unless the caller's environment says
+    otherwise (see the module's docstring)."""
+    os.environ.setdefault(TELEMETRY_ENV, "1")
+    import onnxruntime as ort
+
+    return ort
 
 
 def session_options(threads: int = 1):
     """Session options: ``threads`` intra-op threads (0 = onnxruntime's default, one per core),
     one inter-op thread, sequential execution, every graph optimisation."""
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise ValueError(f"threads must be an integer >= 0 (0 = one per core), got {threads!r}")
@@ -31,7 +50,7 @@ def session_options(threads: int = 1):
 
 
 def _providers(providers: Optional[Sequence]) -> list:
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     chosen = list(providers) if providers else list(DEFAULT_PROVIDERS)
     available = ort.get_available_providers()
@@ -56,7 +75,7 @@ def create_session(graph_path: str, threads: int = 1, providers: Optional[Sequen
     int64 in, ``logits`` float out); ``num_labels`` also checks the logits' label dimension when the
     graph declares it. Any load failure raises :class:`BundleError`.
     """
-    import onnxruntime as ort
+    ort = onnxruntime()
 
     options = session_options(threads)
     chosen = _providers(providers)
