@@ -17,7 +17,7 @@ SYSTEM_CHOICES = ("edge", "pypinyin", "g2pm", "torch", "majority")
 MODEL_SYSTEMS = ("edge", "torch")
 
 
-@click.command("eval", cls=Command)
+@click.command("eval", cls=Command, short_help="Score a system's accuracy on labelled data.")
 @click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--system", "system_name", type=click.Choice(SYSTEM_CHOICES), default="edge", show_default=True,
               help="What to score: the shipped runtime, a baseline, or a PyTorch checkpoint.")
@@ -119,7 +119,8 @@ def _system_list(ctx, param, value: str) -> List[str]:
     return list(dict.fromkeys(names))
 
 
-@click.command(cls=Command, extra="bench")
+@click.command(cls=Command, extra="bench",
+               short_help="Benchmark accuracy, latency, throughput, memory and size.")
 @click.option("--quick", is_flag=True,
               help="A small sample (300 sentences for accuracy, few latency calls): about a minute.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
@@ -168,7 +169,7 @@ def bench(quick, threads, out, data, model, fp32_model, checkpoint, systems, bat
 CARD_BASES = ("lac", "pretrain")  # card.ARCHITECTURES' keys (kept here so that --help imports nothing)
 
 
-@click.command(cls=Command, extra="bench")
+@click.command(cls=Command, extra="bench", short_help="Measure a bundle on the test sets; write its model card.")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
               help="The shared data folder (polyphone/cpp/test.sent, polyphone/g2pl/test.sent).")

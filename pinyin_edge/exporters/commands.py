@@ -11,7 +11,8 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.command(cls=Command, extra="export")
+@click.command(cls=Command, extra="export",
+               short_help="Export a checkpoint to an ONNX bundle (parity gate).")
 @click.argument("checkpoint", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Bundle directory to write.")
 @click.option("--quantize", type=click.Choice(["int8", "none"]), default="int8", show_default=True)
@@ -93,7 +94,7 @@ def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize,
                f"-> {quantize} {parity['shipped_accuracy']:.4f}")
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, short_help="Add phrase word exceptions to an existing bundle.")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Bundle directory to write (not BUNDLE itself).")

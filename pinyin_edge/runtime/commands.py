@@ -86,7 +86,7 @@ def _stdin_lines(stream):
         yield [b"".join(parts)]
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, short_help="Convert text to pinyin, one reading per character.")
 @click.argument("text", required=False)
 @click.option("--style", default="tone3", show_default=True, metavar="STYLE", help=_style_help())
 @click.option("--format", "fmt", default="text", show_default=True, metavar="text|json",
@@ -215,7 +215,7 @@ def _print_mapping(name: str, value) -> None:
         click.echo(f"  {key}: {shown}")
 
 
-@click.command(cls=Command)
+@click.command(cls=Command, short_help="Show a bundle's summary and check its integrity.")
 @click.option("--model", default=None, metavar="PATH",
               help="Model bundle directory, or a bundled model: default (most accurate) or fast.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")

