@@ -113,7 +113,7 @@ def spread_multi_values(params: Sequence[click.Parameter], args: Sequence[str]) 
 
 
 def _command_name(ctx: click.Context) -> str:
-    """``convert`` or ``data prepare``: the command's words after the program name."""
+    """``convert``: the command's words after the program name (the program's name at the top)."""
     names = []
     while ctx.parent is not None:
         names.append(ctx.info_name or "")
@@ -126,13 +126,14 @@ _SHOWS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 @contextmanager
-def _handled(name: str, command: Optional[click.Command] = None) -> Iterator[None]:
-    """Ctrl-C, a missing extra and a mistyped option, each as one line on stderr."""
+def _handled(name: Callable[[], str], command: Optional[click.Command] = None) -> Iterator[None]:
+    """Ctrl-C, a missing extra and a mistyped option, each as one line on stderr. ``name()`` says
+    which command was stopped."""
     try:
         yield
     except KeyboardInterrupt:
         hint = getattr(command, "on_interrupt", None)
-        raise Interrupted(f"{name}: interrupted" + (f"; {hint}" if hint else "")) from None
+        raise Interrupted(f"{name()}: interrupted" + (f"; {hint}" if hint else "")) from None
     except ModuleNotFoundError as exc:
         extra = getattr(command, "extra", None)
         if extra is None or (exc.name or "pinyin_edge").split(".")[0] == "pinyin_edge":
@@ -156,14 +157,14 @@ class Command(click.Command):
         self.on_interrupt = on_interrupt
 
     def make_context(self, info_name, args, parent=None, **extra):
-        with _handled(info_name or self.name or "pinyin-edge", self):
+        with _handled(lambda: info_name or self.name or "pinyin-edge", self):
             return super().make_context(info_name, args, parent=parent, **extra)
 
     def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
         return super().parse_args(ctx, spread_multi_values(self.params, args))
 
     def invoke(self, ctx: click.Context):
-        with _handled(_command_name(ctx), self):
+        with _handled(lambda: _command_name(ctx), self):
             return super().invoke(ctx)
 
 
@@ -185,11 +186,12 @@ class Group(click.Group):
         self.sections.append((title, [c.name for c in commands]))
 
     def make_context(self, info_name, args, parent=None, **extra):
-        with _handled(info_name or self.name or "pinyin-edge"):
+        with _handled(lambda: info_name or self.name or "pinyin-edge"):
             return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx: click.Context):
-        with _handled(_command_name(ctx)):
+        # stopped before the subcommand took over (while it was looked up or parsed its arguments)
+        with _handled(lambda: ctx.invoked_subcommand or _command_name(ctx)):
             return super().invoke(ctx)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -8,11 +8,10 @@ import threading
 
 import click
 import pytest
+from test_cli_tree import leaves
 
 from pinyin_edge.cli import main
 from pinyin_edge.clitools import EXIT_INTERRUPTED, Interrupted
-
-from test_cli_tree import leaves
 
 NOISE = ("Traceback", "Broken pipe", "BrokenPipeError", "Exception ignored", "Aborted")
 RESUMABLE = {"pretrain", "train"}

@@ -59,8 +59,8 @@ def _log(message: str) -> None:
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
-def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases, exceptions_from, exception_min_count,
-           exception_min_disagreement, word_exceptions_from, word_exception_min_count,
+def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases, exceptions_from,
+           exception_min_count, exception_min_disagreement, word_exceptions_from, word_exception_min_count,
            word_exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
            fixed_min_share, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""

@@ -102,7 +102,8 @@ def import_lac(out, source, extra_layers, units):
 def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, batch_size, seq_len, lr,
              warmup_steps, mask_rate, min_count, save_every, eval_every, device, seed, resume):
     """Masked-language-model pretraining of a character-level encoder from random weights."""
-    from .pretrain import PretrainConfig, pretrain as run
+    from .pretrain import PretrainConfig
+    from .pretrain import pretrain as run
 
     cfg = PretrainConfig(corpus=expand_dirs(corpus, "*.txt"), out=out, preset=preset, layers=layers, hidden=hidden,
                          heads=heads, exclude=list(exclude), max_steps=max_steps, batch_size=batch_size,
@@ -115,8 +116,10 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
 
 @click.command(cls=Command, extra="train", on_interrupt=RESUME,
                short_help="Fine-tune an encoder to read polyphones.")
-@click.option("--base-model", required=True, help="Hub id (bert-base-chinese) or local directory of a BERT-family encoder.")
-@click.option("--train", "train_paths", cls=MultiValueOption, required=True, type=click.Path(exists=True, dir_okay=False),
+@click.option("--base-model", required=True,
+              help="Hub id (bert-base-chinese) or local directory of a BERT-family encoder.")
+@click.option("--train", "train_paths", cls=MultiValueOption, required=True,
+              type=click.Path(exists=True, dir_okay=False),
               help="Labelled files: X.sent (X.lb beside it), cpp-subset TSV or text<TAB>readings TSV.")
 @click.option("--dev", "dev_paths", cls=MultiValueOption, required=True, type=click.Path(exists=True, dir_okay=False),
               help="Labelled files for model selection (never a test split).")
@@ -131,7 +134,8 @@ def pretrain(corpus, out, preset, layers, hidden, heads, exclude, max_steps, bat
               help="The encoder learns at lr x this (alpha).")
 @click.option("--freeze-encoder", is_flag=True, help="Train the head only.")
 @click.option("--train-last-layers", type=int, help="Train only the encoder's last N layers (and the head).")
-@click.option("--weak-ratio", type=float, default=2.0, show_default=True, help="Weak sentences per gold sentence per epoch.")
+@click.option("--weak-ratio", type=float, default=2.0, show_default=True,
+              help="Weak sentences per gold sentence per epoch.")
 @click.option("--weak-weight", type=float, default=0.5, show_default=True, help="Loss weight of a weak label.")
 @click.option("--weak-cap", type=float, default=0.0, show_default=True,
               help="If > 0, a character's weak labels weigh at most this x its gold labels (gold sets conventions).")
