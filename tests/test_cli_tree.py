@@ -51,19 +51,23 @@ def test_group_help_lists_sections_in_pipeline_order():
         "prepare", "import-lac", "pretrain", "train", "average", "export", "repolicy", "card"]
 
 
-def test_help_of_every_command_imports_no_training_stack():
-    code = """
+def test_help_convert_and_info_import_no_training_stack(bundle):
+    code = f"""
 import json, sys
 from click.testing import CliRunner
 from pinyin_edge.cli import main
 codes = [CliRunner().invoke(main, [name, "--help"]).exit_code for name in main.commands]
-heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"torch", "transformers", "onnx", "onnxscript"})
-print(json.dumps({"codes": codes, "heavy": heavy}))
+convert = CliRunner().invoke(main, ["convert", "银行", "--model", {bundle!r}])
+info = CliRunner().invoke(main, ["info", "--model", {bundle!r}])
+codes += [convert.exit_code, info.exit_code]
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {{"torch", "transformers", "onnx", "onnxscript"}})
+print(json.dumps({{"codes": codes, "convert": convert.stdout, "heavy": heavy}}))
 """
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert proc.returncode == 0, proc.stderr.decode()
     result = json.loads(proc.stdout.decode().splitlines()[-1])
-    assert set(result["codes"]) == {0} and result["heavy"] == []
+    assert set(result["codes"]) == {0} and result["convert"] == "yin2 hang2\n"
+    assert result["heavy"] == []
 
 
 def _python_files():
