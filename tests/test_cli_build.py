@@ -59,6 +59,7 @@ def test_prepare_writes_the_split_and_weak_labels_without_test_sentences(data, t
 def test_prepare_mistakes_are_one_line(data, tmp_path):
     pytest.importorskip("torch")
     for args, fragment in ((["--weak-mode", "distill"], "--teacher BUNDLE goes with"),
+                           (["--weak-mode", "nope"], "unknown weak-label mode 'nope'"),
                            (["--focus-rare", "5"], "--focus-rare needs --weak-only")):
         result = cli("prepare", "--data", data, "--out", tmp_path / "out", *args)
         assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.output

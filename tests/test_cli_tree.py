@@ -212,15 +212,7 @@ print(json.dumps(results))
     assert not os.path.exists(out)
 
 
-# -- choices kept beside the commands (so --help imports nothing) match the code they name ----------
-
-def test_weak_modes_match_the_labellers():
-    pytest.importorskip("torch")
-    from pinyin_edge.training.commands import WEAK_MODES
-    from pinyin_edge.training.prepare import LABELLERS
-
-    assert sorted(WEAK_MODES) == sorted(LABELLERS)
-
+# -- choices kept beside a command (so --help imports nothing) match the code they name ------------
 
 def test_card_bases_match_the_architectures():
     from pinyin_edge.evaluation.card import ARCHITECTURES

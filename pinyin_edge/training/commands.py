@@ -9,8 +9,6 @@ import click
 
 from ..clitools import Command, MultiValueOption, expand_dirs, guard
 
-# pinyin_edge.training.prepare.LABELLERS' names (kept here so that --help imports nothing)
-WEAK_MODES = ("bundle", "distill", "g2pm", "hybrid", "phrase", "sentence")
 RESUME = "run again with --resume to continue from the last checkpoint"
 
 
@@ -29,14 +27,11 @@ def _log(message: str) -> None:
 @click.option("--max-chars", type=click.IntRange(min=1), default=120, show_default=True,
               help="Longer corpus lines are cut at sentence punctuation.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--weak-mode", type=click.Choice(WEAK_MODES), default="sentence", show_default=True,
-              help="sentence: every polyphone as pypinyin reads the sentence; phrase: only polyphones "
-                   "inside multi-character dictionary phrases; g2pm: as g2pM reads it; hybrid: phrase "
-                   "readings inside dictionary phrases, g2pM's elsewhere; bundle: as the --teacher bundle "
-                   "reads it (self-training); distill: soft labels, the --teacher bundle's probabilities "
-                   "x g2pM's.")
+@click.option("--weak-mode", default="sentence", show_default=True, metavar="MODE",
+              help="How weak labels are made: sentence (every polyphone as pypinyin reads the sentence) or "
+                   "distill (soft labels: the --teacher bundle's probabilities x g2pM's).")
 @click.option("--teacher", type=click.Path(exists=True), metavar="BUNDLE",
-              help="With --weak-mode bundle or distill: the model bundle that labels.")
+              help="With --weak-mode distill: the model bundle that labels.")
 @click.option("--weak-texts", type=click.Path(exists=True, dir_okay=False),
               help="Reuse the sentences of an earlier weak-label file.")
 @click.option("--weak-only", is_flag=True, help="Write only the weak-label file.")
