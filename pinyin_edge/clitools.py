@@ -42,7 +42,9 @@ class Interrupted(click.ClickException):
     exit_code = EXIT_INTERRUPTED
 
     def show(self, file=None) -> None:
-        click.echo(self.format_message(), err=True)
+        stderr = click.get_text_stream("stderr")
+        # on a terminal the cursor stands after "^C" or a progress line: start a line of our own
+        click.echo(("\n" if stderr.isatty() else "") + self.format_message(), err=True)
 
 
 def need_extra(extra: str, exc: ImportError):
