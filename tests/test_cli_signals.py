@@ -36,6 +36,30 @@ def test_sigint_stops_convert_reading_an_open_stdin(bundle):
     assert stderr.decode() == "convert: interrupted\n"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX pseudo-terminals")
+def test_sigint_message_on_a_terminal_starts_its_own_line(bundle):
+    """After ``^C`` or a progress line the terminal's cursor is mid-line: the message begins a new one."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "pinyin_edge.cli", "convert", "--model", bundle],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    timer = threading.Timer(60, proc.kill)
+    timer.start()
+    try:
+        proc.stdin.write("银行\n".encode())
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"yin2 hang2\n"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        shown = os.read(master, 1000)
+    finally:
+        timer.cancel()
+        os.close(master)
+    assert proc.returncode == 130 and shown.replace(b"\r", b"") == b"\nconvert: interrupted\n"
+
+
 @pytest.mark.parametrize("path, command", [pytest.param(p, c, id=" ".join(p)) for p, c in leaves()])
 def test_ctrl_c_on_every_command_names_it(path, command, monkeypatch):
     """Ctrl-C inside any command's body: ``NAME: interrupted`` (the training commands add how to
