@@ -26,14 +26,14 @@ TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
 
 [ -f "$OUT/data/gold_cpp.tsv" ] && [ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || \
-    python -m pinyin_edge.training.prepare --data "$DATA" --out "$OUT/data" \
+    pinyin-edge prepare --data "$DATA" --out "$OUT/data" \
         --weak-mode "$WEAK_MODE" --weak-limit "$WEAK_LIMIT"
 
 WEAK=("$OUT/data/weak_$WEAK_MODE.tsv")
 
 case "$BASE" in
   lac)
-    [ -f "$OUT/base/config.json" ] || python -m pinyin_edge.training.lac_import --out "$OUT/base" ;;
+    [ -f "$OUT/base/config.json" ] || pinyin-edge import-lac --out "$OUT/base" ;;
   pretrain)
     pinyin-edge pretrain --corpus "$DATA/corpus" --exclude "${TESTS[@]}" --out "$OUT/base" \
         --preset "$PRESET" --max-steps "$PRETRAIN_STEPS" --lr "$PRETRAIN_LR" --warmup-steps 150 \
@@ -41,12 +41,12 @@ case "$BASE" in
   *) echo "recipe.env: BASE must be lac or pretrain, not $BASE" >&2; exit 2 ;;
 esac
 
-# Narrower students start from LAC's first STUDENT_UNITS units of each gate (lac_import --units).
+# Narrower students start from LAC's first STUDENT_UNITS units of each gate (import-lac --units).
 STUDENT_BASE=$OUT/base
 if [ -n "$STUDENT_UNITS" ]; then
     [ "$BASE" = lac ] || { echo "recipe: STUDENT_UNITS needs BASE=lac" >&2; exit 2; }
     STUDENT_BASE=$OUT/base-units$STUDENT_UNITS
-    [ -f "$STUDENT_BASE/config.json" ] || python -m pinyin_edge.training.lac_import --out "$STUDENT_BASE" \
+    [ -f "$STUDENT_BASE/config.json" ] || pinyin-edge import-lac --out "$STUDENT_BASE" \
         --units "$STUDENT_UNITS"
 fi
 
@@ -98,7 +98,7 @@ if [ "$SELF_TRAIN" != off ]; then
     TAUGHT=("$OUT/data/taught-weak/weak_$SELF_TRAIN.tsv" "$OUT/data/taught-gold/weak_$SELF_TRAIN.tsv")
     for taught in "${TAUGHT[@]}"; do
         case "$taught" in */taught-gold/*) texts=$OUT/data/gold_train.tsv chars=126 ;; *) texts=${WEAK[0]} chars=120 ;; esac
-        [ -f "$taught" ] || python -m pinyin_edge.training.prepare --data "$DATA" --out "$(dirname "$taught")" \
+        [ -f "$taught" ] || pinyin-edge prepare --data "$DATA" --out "$(dirname "$taught")" \
             --weak-mode "$SELF_TRAIN" --teacher "$OUT/teacher-bundle" --weak-only --weak-texts "$texts" \
             --max-chars "$chars" --weak-limit "$SELF_LIMIT"
     done
@@ -131,6 +131,6 @@ pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "
 pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
-python export/model_card.py --bundle "$OUT/bundle$TAG-int8" --data "$DATA" --base "$BASE" \
-    --base-dir "$STUDENT_BASE" --teachers "${TEACHER_DIRS[@]}" --finetune "${RUN_DIRS[@]}" --install "$INSTALL" \
-    --name "${CARD_NAME:-pinyin-edge default}" "${CARD[@]}"
+[ "${#TEACHER_DIRS[@]}" -gt 0 ] && CARD+=(--teachers "${TEACHER_DIRS[@]}")
+pinyin-edge card "$OUT/bundle$TAG-int8" --data "$DATA" --base "$BASE" --base-dir "$STUDENT_BASE" \
+    --finetune "${RUN_DIRS[@]}" --install "$INSTALL" --name "${CARD_NAME:-pinyin-edge default}" "${CARD[@]}"

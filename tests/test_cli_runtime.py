@@ -7,10 +7,9 @@ import threading
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_cli
 
 from pinyin_edge.cli import main
-
-from conftest import run_cli
 
 
 @pytest.fixture
@@ -24,7 +23,7 @@ def cli():
 
 
 def one_error_line(stderr: str) -> str:
-    lines = [l for l in stderr.splitlines() if l.strip()]
+    lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
     assert lines[0].startswith("error: ") and "Traceback" not in stderr
     return lines[0]

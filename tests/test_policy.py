@@ -90,15 +90,21 @@ def test_runtime_lets_the_model_decide_at_word_exceptions_only(bundle_copy):
     assert g2p.pinyin("行人行长") == [n.reading for n in notes]     # the plain path decides alike
 
 
-def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, tmp_path, capsys):
+def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, tmp_path):
+    from click.testing import CliRunner
+
     from pinyin_edge import G2P
     from pinyin_edge.bundle import load_bundle
-    from pinyin_edge.exporters.repolicy import main
+    from pinyin_edge.cli import main
+
+    def repolicy(*args):
+        return CliRunner().invoke(main, ["repolicy", *args])
 
     # the gold reads 行人's 行 hang2 twice: a word exception there, nowhere else
     gold = write_tsv(tmp_path / "gold.tsv", [("行人", "hang2 -"), ("有行人", "- hang2 -"), ("行长", "hang2 -")])
     out = str(tmp_path / "repoliced")
-    assert main([bundle, "--out", out, "--word-exceptions-from", gold]) == 0
+    result = repolicy(bundle, "--out", out, "--word-exceptions-from", gold)
+    assert result.exit_code == 0 and "1 phrases with word exceptions" in result.stdout, result.output
     before, graph_before = load_bundle(bundle)
     after, graph_after = load_bundle(out)
     assert after.phrase_word_exceptions == {"行人": [0]} and before.phrase_word_exceptions == {}
@@ -108,16 +114,17 @@ def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, t
     assert G2P(model=out).annotate("行人")[0].source == "model"
     assert G2P(model=bundle).annotate("行人")[0].source == "dictionary"
     # a second pass, the bundle itself as --out, or a missing gold file: one clear line, no traceback
-    assert main([out, "--out", str(tmp_path / "twice"), "--word-exceptions-from", gold]) == 1
-    assert "already has 1 word exceptions" in capsys.readouterr().err
-    for argv in ([bundle, "--out", bundle, "--word-exceptions-from", gold],
-                 [bundle, "--out", str(tmp_path / "x"), "--word-exceptions-from", str(tmp_path / "nope.tsv")]):
-        try:
-            main(argv)
-        except SystemExit as exc:
-            assert exc.code == 2
-        else:
-            raise AssertionError(f"{argv} was accepted")
+    for args, status, message in (
+            ((out, "--out", str(tmp_path / "twice")), 1, "already has 1 word exceptions"),
+            ((bundle, "--out", bundle), 1, "--out must differ from BUNDLE"),
+            ((bundle, "--out", str(tmp_path / "x"), "--word-exceptions-from", str(tmp_path / "nope.tsv")), 2,
+             "does not exist")):
+        if "--word-exceptions-from" not in args:
+            args += ("--word-exceptions-from", gold)
+        result = repolicy(*args)
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code == status and len(lines) == 1 and message in lines[0], (args, result.stderr)
+    assert not os.path.exists(tmp_path / "twice") and not os.path.exists(tmp_path / "x")
 
 
 def test_gold_decided_keeps_the_characters_gold_labels(tmp_path):

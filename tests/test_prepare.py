@@ -107,14 +107,14 @@ def test_distill_teacher_is_the_normalised_product_of_bundle_and_g2pm(bundle, ta
 
 
 def test_weak_out_names_the_weak_label_file(tmp_path):
-    from pinyin_edge.training.prepare import main
+    from pinyin_edge.training.prepare import prepare_data
 
     (tmp_path / "data" / "corpus").mkdir(parents=True)
     texts = tmp_path / "texts.tsv"
     texts.write_text("他在银行工作。\t- - - - - -\n", encoding="utf-8")
     out = tmp_path / "named.tsv"
-    main(["--data", str(tmp_path / "data"), "--out", str(tmp_path / "out"), "--weak-only",
-          "--weak-texts", str(texts), "--weak-out", str(out)])
+    prepare_data(str(tmp_path / "data"), str(tmp_path / "out"), weak_only=True, weak_texts=str(texts),
+                 weak_out=str(out), log=lambda message: None)
     example = read_labelled(str(out)).examples[0]
     assert example.text == "他在银行工作。" and dict(example.labels)[3] == "hang2"
     assert not (tmp_path / "out" / "weak_sentence.tsv").exists()

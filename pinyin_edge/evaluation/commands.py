@@ -1,4 +1,4 @@
-"""CLI commands of evaluation: ``eval`` and ``bench`` (whose logic lives in bench.py).
+"""CLI commands that measure: ``eval``, ``bench`` (whose logic lives in bench.py) and ``card`` (card.py).
 
 Top-level imports stay light (click and the standard library); the systems load inside the command.
 """
@@ -10,14 +10,14 @@ from typing import List
 
 import click
 
-from ..clitools import MultiValueOption
+from ..clitools import Command, MultiValueOption
 
 # The names of pinyin_edge.evaluation.systems.SYSTEMS (kept here so that --help imports nothing).
 SYSTEM_CHOICES = ("edge", "pypinyin", "g2pm", "torch", "majority")
 MODEL_SYSTEMS = ("edge", "torch")
 
 
-@click.command("eval")
+@click.command("eval", cls=Command, short_help="Score a system's accuracy on labelled data.")
 @click.argument("data", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--system", "system_name", type=click.Choice(SYSTEM_CHOICES), default="edge", show_default=True,
               help="What to score: the shipped runtime, a baseline, or a PyTorch checkpoint.")
@@ -119,7 +119,8 @@ def _system_list(ctx, param, value: str) -> List[str]:
     return list(dict.fromkeys(names))
 
 
-@click.command()
+@click.command(cls=Command, extra="bench",
+               short_help="Benchmark accuracy, latency, throughput, memory and size.")
 @click.option("--quick", is_flag=True,
               help="A small sample (300 sentences for accuracy, few latency calls): about a minute.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
@@ -163,3 +164,46 @@ def bench(quick, threads, out, data, model, fp32_model, checkpoint, systems, bat
     ok = [s.get("label", n) for n, s in report["systems"].items() if s.get("status") == "ok"]
     click.echo(f"measured {', '.join(ok) or 'nothing'}; results in {config.out}/bench.json, bench.md"
                + (", bench.png" if report.get("outputs", {}).get("png") else ""))
+
+
+CARD_BASES = ("lac", "pretrain")  # card.ARCHITECTURES' keys (kept here so that --help imports nothing)
+
+
+@click.command(cls=Command, extra="bench", short_help="Measure a bundle on the test sets; write its model card.")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.option("--data", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The shared data folder (polyphone/cpp/test.sent, polyphone/g2pl/test.sent).")
+@click.option("--base", type=click.Choice(CARD_BASES), required=True, help="What the encoder started from.")
+@click.option("--base-dir", type=click.Path(exists=True, file_okay=False),
+              help="The base encoder's folder (pretrain or import-lac output).")
+@click.option("--finetune", cls=MultiValueOption, type=click.Path(exists=True, file_okay=False),
+              help="Fine-tuning output folders: every run that went into the model.")
+@click.option("--teachers", cls=MultiValueOption, type=click.Path(exists=True, file_okay=False),
+              help="Distillation: the teacher runs whose average (x g2pM) gave the students' soft labels.")
+@click.option("--compare", "compare_with", cls=MultiValueOption, type=click.Path(exists=True, file_okay=False),
+              help="Other candidate bundles to put beside this one on the CPP dev selection slice.")
+@click.option("--dev", type=click.Path(exists=True, dir_okay=False),
+              help="The selection slice for the comparison  [default: the bundle's dev data]")
+@click.option("--refit", is_flag=True,
+              help="The runs also trained on the dev slice once the recipe was chosen (the card says so).")
+@click.option("--install", type=click.Path(file_okay=False), help="Also write the carded bundle here.")
+@click.option("--name", default="pinyin-edge default", show_default=True, help="The card's model name.")
+@click.option("--training-record-from", type=click.Path(exists=True, file_okay=False), metavar="BUNDLE",
+              help="A carded bundle with the same weights (a policy change: `pinyin-edge repolicy`): its "
+                   "training record is kept, as the run folders may be gone.")
+def card(bundle, data, base, base_dir, finetune, teachers, compare_with, dev, refit, install, name,
+         training_record_from):
+    """Measure BUNDLE on CPP test and g2pL test (beside pypinyin and g2pM) and write its model card into
+    the manifest. Run once, after the model was chosen on dev data: nothing is tuned on test sets."""
+    from ..clitools import guard
+    from .card import write_card
+
+    written = guard(lambda: write_card(bundle, data, base, base_dir=base_dir, compare_with=list(compare_with),
+                                       dev=dev, finetune=list(finetune), teachers=list(teachers), refit=refit,
+                                       install=install, name=name, training_record_from=training_record_from,
+                                       log=lambda m: click.echo(m, err=True)))
+    accuracy = written["accuracy"]
+    click.echo(f"model card written to {bundle}" + (f" and {install}" if install else "") + ": "
+               + ", ".join(f"{key} {100 * systems['edge']:.2f}" for key, systems in accuracy.items()))
+
+

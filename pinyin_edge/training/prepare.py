@@ -8,12 +8,11 @@
   labels, the bundle's probabilities times g2pM's (:mod:`pinyin_edge.training.teachers`), for the
   student to learn whole distributions. Lines containing a test sentence are dropped first.
 
-    python -m pinyin_edge.training.prepare --data ../shared/data --out runs/data
+    pinyin-edge prepare --data ../shared/data --out runs/data
     -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
 """
 from __future__ import annotations
 
-import argparse
 import os
 import random
 import sys
@@ -144,62 +143,40 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
     return out
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", required=True, help="the shared data folder (polyphone/, corpus/)")
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--holdout", type=int, default=1000, help="CPP dev sentences kept for selection")
-    parser.add_argument("--weak-limit", type=int, default=400000, help="max weak-labelled sentences")
-    parser.add_argument("--max-chars", type=int, default=120)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--weak-mode", choices=sorted(LABELLERS), default="sentence",
-                        help="sentence: every polyphone as pypinyin reads the sentence; phrase: only "
-                             "polyphones inside multi-character dictionary phrases; g2pm: every "
-                             "polyphone as g2pM (trained on CPP train) reads it; hybrid: phrase "
-                             "readings inside dictionary phrases, g2pM's elsewhere; bundle: as the "
-                             "--teacher bundle reads it (self-training); distill: soft labels, the "
-                             "--teacher bundle's probabilities x g2pM's (training/teachers.py)")
-    parser.add_argument("--teacher", help="with --weak-mode bundle or distill: the model bundle that labels")
-    parser.add_argument("--weak-texts", help="reuse the sentences of an earlier weak-label file")
-    parser.add_argument("--weak-only", action="store_true", help="write only the weak-label file")
-    parser.add_argument("--weak-out", help="the weak-label file to write (default: weak_<mode>.tsv in --out)")
-    parser.add_argument("--focus-rare", type=int, default=0, metavar="N",
-                        help="label only polyphones that gold_train.tsv (in --out) labels fewer than N "
-                             "times, in sentences that hold one (written as weak_<mode>_rare.tsv)")
-    parser.add_argument("--per-char", type=int, default=200, help="with --focus-rare: sentences per character")
-    args = parser.parse_args(argv)
-    if (args.weak_mode in NEEDS_TEACHER) != bool(args.teacher):
-        parser.error(TEACHER_RULE)  # before the corpus is read, not after
-    poly = os.path.join(args.data, "polyphone")
+def prepare_data(data: str, out: str, holdout: int = 1000, weak_limit: int = 400000, max_chars: int = 120,
+                 seed: int = 0, weak_mode: str = "sentence", teacher: Optional[str] = None,
+                 weak_texts: Optional[str] = None, weak_only: bool = False, weak_out: Optional[str] = None,
+                 focus_rare: int = 0, per_char: int = 200, log=print) -> None:
+    """``pinyin-edge prepare``: the gold split and the weak labels from the shared data folder ``data``."""
+    if weak_mode not in LABELLERS:
+        raise ValueError(f"unknown weak-label mode {weak_mode!r}; choose one of {', '.join(sorted(LABELLERS))}")
+    if (weak_mode in NEEDS_TEACHER) != bool(teacher):
+        raise ValueError(TEACHER_RULE)  # before the corpus is read, not after
+    if focus_rare and not weak_only:
+        raise ValueError("--focus-rare needs --weak-only (and gold_train.tsv from an earlier run in --out)")
+    poly = os.path.join(data, "polyphone")
     tests = [os.path.join(poly, rel) for rel in ("cpp/test.sent", "g2pl/test.sent", "cpp-subset/test.tsv")]
-    corpus = sorted(os.path.join(args.data, "corpus", f) for f in os.listdir(os.path.join(args.data, "corpus"))
+    corpus = sorted(os.path.join(data, "corpus", f) for f in os.listdir(os.path.join(data, "corpus"))
                     if f.endswith(".txt"))
-    weak_path = args.weak_out or os.path.join(args.out, f"weak_{args.weak_mode}{'_rare' if args.focus_rare else ''}.tsv")
-    focus = rare_chars([os.path.join(args.out, "gold_train.tsv")], args.focus_rare) if args.focus_rare else None
-    if focus is not None and not args.weak_only:
-        parser.error("--focus-rare needs --weak-only (and gold_train.tsv from an earlier run in --out)")
-    if args.weak_only:
-        weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode,
-                         args.weak_texts, focus=focus, per_char=args.per_char, teacher=args.teacher)
-        print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
+    weak_path = weak_out or os.path.join(out, f"weak_{weak_mode}{'_rare' if focus_rare else ''}.tsv")
+    if weak_only:
+        focus = rare_chars([os.path.join(out, "gold_train.tsv")], focus_rare) if focus_rare else None
+        weak = make_weak(corpus, tests, max_chars, weak_limit, seed, weak_mode, weak_texts, focus=focus,
+                         per_char=per_char, teacher=teacher)
+        log(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
         return
     cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))
-    random.Random(args.seed).shuffle(cpp_dev)
-    holdout, cpp_train = cpp_dev[: args.holdout], cpp_dev[args.holdout:]
+    random.Random(seed).shuffle(cpp_dev)
+    held_out, cpp_train = cpp_dev[:holdout], cpp_dev[holdout:]
     gold = list(cpp_train)
     for rel in ("g2pl/train.sent", "g2pl/dev.sent", "cpp-subset/train.tsv"):
         part = read_labelled(os.path.join(poly, rel), skip_bad=True)
         for error in part.errors:
             print(f"skipped malformed line: {error}", file=sys.stderr)
         gold.extend(part)
-    print(f"gold train: {write_tsv(os.path.join(args.out, 'gold_train.tsv'), gold)} sentences")
+    log(f"gold train: {write_tsv(os.path.join(out, 'gold_train.tsv'), gold)} sentences")
     # CPP's part on its own too, so training can oversample it (pass it to --train again)
-    print(f"gold CPP part: {write_tsv(os.path.join(args.out, 'gold_cpp.tsv'), cpp_train)} sentences")
-    print(f"dev (CPP dev slice): {write_tsv(os.path.join(args.out, 'dev_cpp.tsv'), holdout)} sentences")
-    weak = make_weak(corpus, tests, args.max_chars, args.weak_limit, args.seed, args.weak_mode, args.weak_texts,
-                     teacher=args.teacher)
-    print(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
-
-
-if __name__ == "__main__":
-    main()
+    log(f"gold CPP part: {write_tsv(os.path.join(out, 'gold_cpp.tsv'), cpp_train)} sentences")
+    log(f"dev (CPP dev slice): {write_tsv(os.path.join(out, 'dev_cpp.tsv'), held_out)} sentences")
+    weak = make_weak(corpus, tests, max_chars, weak_limit, seed, weak_mode, weak_texts, teacher=teacher)
+    log(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")

@@ -1,26 +1,23 @@
-"""Measure a bundle on the public test sets, write its model card into the manifest, install it.
+"""The model card: measure a bundle on the public test sets and write the card into its manifest.
 
-    python export/model_card.py --bundle export/out/bundle-int8 --data ../shared/data --base lac \
-        --base-dir export/out/base --finetune export/out/finetune --install pinyin_edge/models/default \
-        [--compare OTHER_BUNDLE ...]
+    pinyin-edge card BUNDLE --data ../shared/data --base lac --base-dir export/out/base \
+        --finetune export/out/finetune --install pinyin_edge/models/default [--compare OTHER_BUNDLE ...]
 
 Test sets are measured here, once, after the model was chosen on CPP dev: nothing is tuned on them.
-``--compare`` puts other candidate bundles beside this one in the card: accuracy on the CPP dev
+``compare`` puts other candidate bundles beside this one in the card: accuracy on the CPP dev
 selection slice (the data the choice was made on), bundle bytes and p50 latency per dev sentence.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
-import sys
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
-from pinyin_edge.bundle import load_bundle, write_bundle
-from pinyin_edge.data import read_labelled
-from pinyin_edge.evaluation.evaluate import evaluate
-from pinyin_edge.evaluation.systems import make_system
+from ..bundle import load_bundle, write_bundle
+from ..data import read_labelled
+from .evaluate import evaluate
+from .systems import make_system
 
 DATA_CARD = [
     {"set": "CPP dev (minus a 1,000-sentence selection slice)", "use": "fine-tuning (gold)", "licence": "Apache-2.0"},
@@ -104,11 +101,11 @@ ARCHITECTURES = {
 }
 
 
-def compare(bundle: str, dev: str) -> dict:
+def compare(bundle: str, dev: str, log: Callable[[str], None] = print) -> dict:
     """Accuracy on the selection slice, bundle bytes, p50 ms per sentence (batch 1, one thread)."""
     import statistics
 
-    from pinyin_edge.evaluation.bench import time_calls
+    from .bench import time_calls
 
     dataset = read_labelled(dev)
     system = make_system("edge", model=bundle)
@@ -120,7 +117,7 @@ def compare(bundle: str, dev: str) -> dict:
            "dev_slice_accuracy": round(result.accuracy, 4),
            "bytes": os.path.getsize(os.path.join(g2p.model_path, g2p.manifest.graph_file)),
            "p50_ms": round(statistics.median(samples), 3)}
-    print(f"compare {row}", file=sys.stderr)
+    log(f"compare {row}")
     return row
 
 
@@ -144,47 +141,44 @@ def architecture(base: str, base_dir: Optional[str]) -> str:
     return ARCHITECTURES[base].format(units=units, narrowed=narrowed)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bundle", required=True)
-    parser.add_argument("--data", required=True)
-    parser.add_argument("--base", choices=sorted(ARCHITECTURES), required=True, help="what the encoder started from")
-    parser.add_argument("--base-dir", help="the base encoder's dir (pretraining output or LAC import)")
-    parser.add_argument("--compare", nargs="*", default=[], help="other candidate bundles for the card")
-    parser.add_argument("--dev", help="the selection slice for --compare")
-    parser.add_argument("--finetune", nargs="+", default=[],
-                        help="fine-tuning output dirs (for the card): every run that went into the model")
-    parser.add_argument("--teachers", nargs="*", default=[],
-                        help="distillation: the teacher runs whose average (x g2pM) labelled the "
-                             "students' soft labels (--finetune lists the students)")
-    parser.add_argument("--refit", action="store_true",
-                        help="the runs also trained on the dev slice once the recipe was chosen (the card says so)")
-    parser.add_argument("--install", help="copy the carded bundle here")
-    parser.add_argument("--name", default="pinyin-edge default", help="the card's model name")
-    parser.add_argument("--training-record-from", metavar="BUNDLE",
-                        help="a carded bundle with the same weights (a policy change: "
-                             "pinyin_edge.exporters.repolicy): its card's training record (architecture, "
-                             "data, hardware, wall times, summaries) is kept, as the run dirs may be gone")
-    args = parser.parse_args()
-    if args.training_record_from and (args.finetune or args.teachers or args.base_dir):
-        parser.error("--training-record-from replaces --finetune, --teachers and --base-dir: give one or the other")
+def write_card(bundle: str, data: str, base: str, base_dir: Optional[str] = None, compare_with: Sequence[str] = (),
+               dev: Optional[str] = None, finetune: Sequence[str] = (), teachers: Sequence[str] = (),
+               refit: bool = False, install: Optional[str] = None, name: str = "pinyin-edge default",
+               training_record_from: Optional[str] = None, log: Callable[[str], None] = print) -> dict:
+    """Measure ``bundle`` on CPP test and g2pL test (beside pypinyin and g2pM), write the card into its
+    manifest, and into ``install`` too when given; returns the card.
 
-    manifest, graph = load_bundle(args.bundle)
-    poly = os.path.join(args.data, "polyphone")
+    ``data``: the shared data folder (polyphone/). ``base``: what the encoder started from (a key of
+    ARCHITECTURES). ``finetune``/``teachers``/``base_dir``: run folders whose summaries and wall times
+    the card records; ``training_record_from``: a carded bundle with the same weights whose training
+    record is kept instead (a policy change, ``pinyin-edge repolicy``).
+    """
+    if base not in ARCHITECTURES:
+        raise ValueError(f"unknown base {base!r}; choose one of {', '.join(sorted(ARCHITECTURES))}")
+    if training_record_from and (finetune or teachers or base_dir):
+        raise ValueError("--training-record-from replaces --finetune, --teachers and --base-dir: give one or the other")
+    manifest, graph = load_bundle(bundle)
+    record = None
+    if training_record_from:
+        record, _ = load_bundle(training_record_from)
+        if record.graph_sha256 != manifest.graph_sha256:
+            raise ValueError(f"{training_record_from} has other weights (graph sha256 differs): "
+                             "its training record would not describe this bundle")
+    poly = os.path.join(data, "polyphone")
     results = {}
     for key, rel in (("cpp_test", "cpp/test.sent"), ("g2pl_test", "g2pl/test.sent")):
         dataset = read_labelled(os.path.join(poly, rel))
-        for name in ("edge", "pypinyin", "g2pm"):
-            system = make_system(name, model=args.bundle if name == "edge" else None)
+        for system_name in ("edge", "pypinyin", "g2pm"):
+            system = make_system(system_name, model=bundle if system_name == "edge" else None)
             result = evaluate(system, dataset, [rel])
-            results.setdefault(key, {})[name] = result.to_json(min_count=10, top=15)
-            print(f"{key} {name}: {result.accuracy:.4f} ({result.correct}/{result.total})", file=sys.stderr)
+            results.setdefault(key, {})[system_name] = result.to_json(min_count=10, top=15)
+            log(f"{key} {system_name}: {result.accuracy:.4f} ({result.correct}/{result.total})")
 
     card = {
-        "name": args.name,
-        "architecture": architecture(args.base, args.base_dir),
-        "data": [REFIT_ROW if args.refit and row["set"] == REFIT_ROW["set"] else row for row in DATA_CARD]
-                + (DISTILL_CARD if args.teachers else []),
+        "name": name,
+        "architecture": architecture(base, base_dir),
+        "data": [REFIT_ROW if refit and row["set"] == REFIT_ROW["set"] else row for row in DATA_CARD]
+                + (DISTILL_CARD if teachers else []),
         "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
         "measured_on": f"{cpu_name()}, {os.cpu_count()} cores",
         "bundle_bytes": os.path.getsize(graph),
@@ -194,39 +188,32 @@ def main() -> None:
         "limits": LIMITS + ([GOLD_ONLY_LIMIT] if "model_decides" in manifest.metrics else [])
         + ([FIXED_LIMIT] if "fixed_readings" in manifest.metrics else []),
     }
-    dev = args.dev
     if dev:
-        card["comparison_cpp_dev_slice"] = [compare(path, dev) for path in [args.bundle, *args.compare]]
-        if args.refit:
+        card["comparison_cpp_dev_slice"] = [compare(path, dev, log) for path in [bundle, *compare_with]]
+        if refit:
             card["comparison_cpp_dev_slice"][0]["note"] = "trained on this slice (refit): not held out"
-    for stage, paths in (("base", [args.base_dir] if args.base_dir else []), ("teacher", args.teachers),
-                         ("finetune", args.finetune)):
+    for stage, paths in (("base", [base_dir] if base_dir else []), ("teacher", list(teachers)),
+                         ("finetune", list(finetune))):
         if paths:
             card[f"{stage}_wall_seconds"] = round(sum(wall_seconds(os.path.join(p, "log.jsonl")) for p in paths))
         for path in paths:
-            for name in ("pretrain_summary.json", "summary.json", "pretrain_config.json"):
-                full = os.path.join(path, name)
+            for file_name in ("pretrain_summary.json", "summary.json", "pretrain_config.json"):
+                full = os.path.join(path, file_name)
                 if os.path.exists(full):
-                    key = f"{stage}_{name[:-5]}"
-                    summary = json.load(open(full, encoding="utf-8"))
+                    key = f"{stage}_{file_name[:-5]}"
+                    with open(full, encoding="utf-8") as handle:
+                        summary = json.load(handle)
                     if len(paths) > 1:  # one entry per run
                         card.setdefault(key, {})[os.path.basename(os.path.normpath(path))] = summary
                     else:
                         card[key] = summary
-    if args.training_record_from:
-        record, _ = load_bundle(args.training_record_from)
-        if record.graph_sha256 != manifest.graph_sha256:
-            sys.exit(f"error: {args.training_record_from} has other weights (graph sha256 differs): "
-                     "its training record would not describe this bundle")
+    if record is not None:
         card.update({k: v for k, v in record.model_card.items() if k in TRAINING_RECORD or
                      k.endswith(("_wall_seconds", "_summary"))})
     manifest.model_card = card
     manifest.metrics["test"] = {k: {n: {"accuracy": v["accuracy"], "correct": v["correct"], "total": v["total"]}
                                     for n, v in r.items()} for k, r in results.items()}
-    for target in filter(None, (args.bundle, args.install)):
+    for target in filter(None, (bundle, install)):
         write_bundle(target, manifest, graph)
-        print(f"model card written to {target}", file=sys.stderr)
-
-
-if __name__ == "__main__":
-    main()
+        log(f"model card written to {target}")
+    return card
