@@ -1,5 +1,7 @@
 """The runtime's phrase policy: exceptions measured on labelled data, honoured by the runtime."""
 
+import os
+
 from conftest import rewrite_bundle
 
 from pinyin_edge.exporters.policy import (gold_outside_phrases, phrase_disagreement, phrase_exceptions,

@@ -183,7 +183,7 @@ CARD_BASES = ("lac", "pretrain")  # card.ARCHITECTURES' keys (kept here so that 
 @click.option("--compare", "compare_with", cls=MultiValueOption, type=click.Path(exists=True, file_okay=False),
               help="Other candidate bundles to put beside this one on the CPP dev selection slice.")
 @click.option("--dev", type=click.Path(exists=True, dir_okay=False),
-              help="The selection slice for the comparison  [default: the bundle's dev data]")
+              help="The selection slice for the comparison")
 @click.option("--refit", is_flag=True,
               help="The runs also trained on the dev slice once the recipe was chosen (the card says so).")
 @click.option("--install", type=click.Path(file_okay=False), help="Also write the carded bundle here.")
