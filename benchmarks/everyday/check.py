@@ -82,7 +82,7 @@ def main() -> int:
         total_chars += len(agree)
         same_sents += all(agree)
         han = [ch for ch in text if is_han(ch)]
-        diffs.extend(f"{text}: {han[i]} first {first[i]} second {rs[i]}"
+        diffs.extend(f"{text}: {han[i]} gold {first[i]} consistency pass {rs[i]}"
                      for i, ok in enumerate(agree) if not ok)
     print(f"consistency pass (same annotator): {len(second)} sentences, {total_chars} characters; agreement per character "
           f"{same_chars}/{total_chars} = {same_chars / total_chars:.2%}, per sentence "
