@@ -1,5 +1,6 @@
-"""Check the everyday set and print its figures: format, size, polyphone coverage, and the agreement
-between the first labels and the independent second pass over a 10% sample.
+"""Check the everyday set and print its figures: format, size, polyphone coverage, the consistency
+check (the first annotator's second pass over a 10% sample) and the independent second pass over the
+same sample, with its adjudicated disagreements.
 
     python benchmarks/everyday/check.py
 """
@@ -81,14 +82,49 @@ def main() -> int:
         total_chars += len(agree)
         same_sents += all(agree)
         han = [ch for ch in text if is_han(ch)]
-        diffs.extend(f"{text}: {han[i]} first {first[i]} second {rs[i]}"
+        diffs.extend(f"{text}: {han[i]} gold {first[i]} consistency pass {rs[i]}"
                      for i, ok in enumerate(agree) if not ok)
-    print(f"second pass: {len(second)} sentences, {total_chars} characters; agreement per character "
+    print(f"consistency pass (same annotator): {len(second)} sentences, {total_chars} characters; agreement per character "
           f"{same_chars}/{total_chars} = {same_chars / total_chars:.2%}, per sentence "
           f"{same_sents}/{len(second)} = {same_sents / len(second):.2%}")
     for line in diffs:
         print("  ", line)
+    independent(gold)
     return 0
+
+
+VERDICTS = ("first pass wrong", "second pass wrong", "debatable")
+
+
+def independent(gold):
+    """Agreement of the independent pass with the first labels, rebuilt from the adjudication table.
+
+    Each disagreement is a row; the gold must hold the second pass's reading where the verdict is
+    "first pass wrong" and the first pass's reading otherwise, so the table and the gold cannot drift.
+    """
+    second = labels(os.path.join(HERE, "independent_pass.tsv"))
+    with open(os.path.join(HERE, "independent_pass_disagreements.tsv"), encoding="utf-8") as handle:
+        rows = [line.rstrip("\n").split("\t") for line in handle.read().splitlines()[1:] if line.strip()]
+    table = {}
+    for text, offset, char, first, sec, verdict, _reason in rows:
+        offset = int(offset)
+        k = [i for i, ch in enumerate(text) if is_han(ch)].index(offset)
+        if text[offset] != char or second[text][k] != sec or first == sec or verdict not in VERDICTS:
+            raise SystemExit(f"independent_pass_disagreements.tsv: bad row {text} {offset}")
+        if gold[text][k] != (sec if verdict == "first pass wrong" else first):
+            raise SystemExit(f"independent_pass_disagreements.tsv: gold does not follow the verdict: {text}")
+        table[(text, k)] = verdict
+    for text, rs in second.items():
+        for k, (g, r) in enumerate(zip(gold[text], rs)):
+            if g != r and (text, k) not in table:
+                raise SystemExit(f"independent pass differs from the gold outside the table: {text} #{k}")
+    chars = sum(len(rs) for rs in second.values())
+    items = len({text for text, _ in table})
+    print(f"independent pass: {len(second)} sentences, {chars} characters; agreement with the first labels "
+          f"per character {chars - len(table)}/{chars} = {(chars - len(table)) / chars:.2%}, per sentence "
+          f"{len(second) - items}/{len(second)} = {(len(second) - items) / len(second):.2%}")
+    counts = Counter(table.values())
+    print("independent pass: disagreements by verdict: " + ", ".join(f"{v} {counts[v]}" for v in VERDICTS))
 
 
 if __name__ == "__main__":
