@@ -38,6 +38,13 @@ Ranked = Tuple[Tuple[str, float], ...]
 STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a policy remembers
 
 
+def _neutral_of(phrase_reading: str, reading: Optional[str]) -> bool:
+    """Is ``phrase_reading`` the light (tone 5) form of ``reading``? A phrase keeps its neutral tones
+    (便宜 pian2 yi5) even on characters with one reading of their own."""
+    return (reading is not None and phrase_reading[-1] == "5" and reading[-1] != "5"
+            and phrase_reading[:-1] == reading[:-1])
+
+
 class Decisions(NamedTuple):
     """One text's decisions, per character: canonical reading (None: none), source ("user",
     "dictionary", "model", "none") and, when asked for, ranked candidates."""
@@ -112,7 +119,7 @@ class DecisionPolicy:
             for offset, got in pred.items():
                 readings[offset] = got[0][0] if ranked else got
                 sources[offset] = "model"
-            from_phrase = [o for o in phrase if is_polyphone(text[o])]
+            from_phrase = [o for o in phrase if is_polyphone(text[o]) or _neutral_of(phrase[o], readings[o])]
             for offset in from_phrase:
                 readings[offset] = phrase[offset]
                 sources[offset] = "dictionary"
