@@ -212,6 +212,8 @@ def _register() -> None:
 
     for command in (convert, info, eval_command, bench):
         main.add_command(command)
+    from .ime.commands import dict_group
+    main.add_command(dict_group)
 
 
 _register()
