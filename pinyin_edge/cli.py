@@ -213,7 +213,9 @@ def _register() -> None:
     for command in (convert, info, eval_command, bench):
         main.add_command(command)
     from .ime.commands import dict_group
+    from .service.commands import serve
     main.add_command(dict_group)
+    main.add_command(serve)
 
 
 _register()
