@@ -32,6 +32,22 @@ def _progress(path: str, label: str):
     return bar, lambda done, entries: bar.update(done, f"{entries:,} entries")
 
 
+class _Utf8Writer:
+    """Text written as UTF-8 to a byte stream (stdout), whatever the locale says."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        self.stream.write(text.encode("utf-8"))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.flush()
+
+
 @click.group("dict")
 def dict_group() -> None:
     """Annotate and check input-method dictionaries (Rime, libpinyin, plain word lists)."""
@@ -62,7 +78,7 @@ def annotate(source, fmt, output, tones, model, threads, quiet):
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".annotate-", suffix=".tmp")
             out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
-            out = open(sys.stdout.fileno(), "w", encoding="utf-8", newline="\n", closefd=False)
+            out = _Utf8Writer(getattr(sys.stdout, "buffer", sys.stdout))
         with out:
             counts = guard(lambda: annotate_stream(g2p, handle, out, fmt, tones, source, report))
         if tmp:
