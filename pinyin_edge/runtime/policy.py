@@ -61,6 +61,7 @@ class DecisionPolicy:
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+        self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
 
     @classmethod
     def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
@@ -153,4 +154,9 @@ class DecisionPolicy:
 
     def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
         """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
-        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+        got = self.ranked_cache.get((char, reading))
+        if got is None:
+            got = ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+            if len(self.ranked_cache) < STATIC_CACHE_SIZE:  # bounded, as the static cache
+                self.ranked_cache[(char, reading)] = got
+        return got
