@@ -186,3 +186,11 @@ def test_bad_invocations(tmp_path, bundle):
         list(read_items(io.BytesIO(b""), "xml"))
     with pytest.raises(DictFormatError):
         list(read_items(io.BytesIO("---\n...\n\t9\n".encode()), "rime"))
+
+
+def test_annotate_reads_stdin(bundle):
+    result = CliRunner().invoke(main, ["dict", "annotate", "-", "--format", "plain", "--model", bundle],
+                                input="银行\n行业\n".encode("utf-8"))
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["银行\tyin hang", "行业\thang ye"]
+    result = CliRunner().invoke(main, ["dict", "check", "-", "--format", "plain", "--model", bundle])
+    assert result.exit_code == 1 and "give a file" in result.stderr

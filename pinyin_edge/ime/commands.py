@@ -48,6 +48,19 @@ class _Utf8Writer:
         self.stream.flush()
 
 
+class _Unclosed:
+    """stdin, iterated but left open."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __iter__(self):
+        return iter(self.stream)
+
+    def close(self) -> None:
+        pass
+
+
 @click.group("dict")
 def dict_group() -> None:
     """Annotate and check input-method dictionaries (Rime, libpinyin, plain word lists)."""
@@ -62,15 +75,15 @@ def dict_group() -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress line.")
 def annotate(source, fmt, output, tones, model, threads, quiet):
-    """Write every entry of IN with the reading of its word alone; everything else as it was."""
+    """Write every entry of IN (- for stdin) with the reading of its word alone; everything else as it was."""
     from ..runtime.commands import _load_g2p
     from .annotate import annotate_stream
     from .formats import DictFormatError
 
     g2p = _load_g2p(model, threads)
     bar, report = _progress(source, "annotate")
-    bar.enabled = bar.enabled and not quiet
-    handle = _open(source)
+    bar.enabled = bar.enabled and not quiet and source != "-"
+    handle = _open(source) if source != "-" else _Unclosed(getattr(sys.stdin, "buffer", sys.stdin))
     target = os.path.abspath(output) if output else None
     tmp = None
     try:
@@ -112,6 +125,8 @@ def check(source, fmt, min_confidence, as_json, model, threads, quiet):
     from .check import check_stream
     from .formats import DictFormatError
 
+    if source == "-":
+        raise UserError("dict check reads IN twice (for words listed with several readings): give a file, not -")
     g2p = _load_g2p(model, threads)
     _open(source).close()
     bar, report = _progress(source, "check")
