@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..dictionaries import dictionaries
+from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
 from .policy import Decisions, DecisionPolicy, Ranked
 from .sandhi import SANDHI_FORMS
 
@@ -96,25 +97,30 @@ def read_words(words: Sequence[str], decisions: Sequence[Decisions], k: int,
 
 
 def certain_readings(word: str, policy: DecisionPolicy, scorer) -> Optional[List[Optional[str]]]:
-    """The policy's readings of ``word`` alone when no model and no override takes part (every
-    polyphone inside the word's own deciding phrase, every other character fixed by the dictionary),
-    else None: a shortcut for dictionary words, equal to :func:`read_words` (tests compare them)."""
+    """The policy's readings of ``word`` alone when neither the model nor an override takes part
+    (every polyphone the scorer knows inside a deciding dictionary phrase, every other character
+    fixed by the dictionary), else None: a shortcut that skips the scorer's planning, equal to
+    :func:`read_words` on the policy's decisions (tests compare them)."""
     if any(c in SANDHI_FORMS for c in word):
         return None
-    value = dictionaries().words.get(word) if len(word) > 1 else None
-    parts = value.split(" ") if value else None
-    excepted = policy.word_exceptions.get(word, ()) if parts else ()
+    found: Optional[Dict[int, str]] = None
+    deciding: Dict[int, str] = {}
+    if policy.phrases:
+        found, excepted = phrase_lookup(word, policy.word_exceptions)
+        deciding = deciding_phrases(word, found, policy.exceptions, excepted)
     out: List[Optional[str]] = []
     for i, char in enumerate(word):
-        if parts and parts[i] and char not in policy.exceptions and i not in excepted:
+        if i in deciding:
             if policy.table.is_polyphone(char):
-                out.append(parts[i])
+                out.append(deciding[i])
                 continue
         elif scorer.is_decidable(char):
             return None
         reading, source = policy.static_cache.get(char) or policy.static(char)
         if source == "fallback":
-            return None
+            if found is None:
+                found = phrase_readings(word)
+            reading = fallback_reading(i, found, policy.table.get(char))
         out.append(reading)
     return out
 
