@@ -42,7 +42,7 @@ Ranked = Tuple[Tuple[str, float], ...]
 
 STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a policy remembers
 CONTESTED_CONFIDENCE = 0.9  # the model's probability that overrules a contested phrase reading
-ALONE_CONFIDENCE = 0.99  # the same for a word given alone whose position the bundle excepts
+ALONE_CONFIDENCE = 0.95  # the same for a word given alone at a word exception (生还 stays huan2: hai2 at 0.93)
 
 
 def _neutral_of(phrase_reading: str, reading: Optional[str]) -> bool:
@@ -73,6 +73,7 @@ class DecisionPolicy:
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+        self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
 
     @classmethod
     def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
@@ -189,4 +190,9 @@ class DecisionPolicy:
 
     def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
         """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
-        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+        got = self.ranked_cache.get((char, reading))
+        if got is None:
+            got = ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+            if len(self.ranked_cache) < STATIC_CACHE_SIZE:  # bounded, as the static cache
+                self.ranked_cache[(char, reading)] = got
+        return got
