@@ -150,9 +150,13 @@ def bench(quick, threads, out, data, model, fp32_model, checkpoint, systems, tar
     import shlex
     import sys
 
-    from ..clitools import UserError, guard
+    from ..clitools import UserError, guard, need_extra
     from .bench import BenchConfig, default_out, run_bench
 
+    try:
+        import psutil  # noqa: F401  (the machine's figures)
+    except ImportError as exc:
+        need_extra("bench", exc)
     missing = [p for p in data if not os.path.isfile(p)]
     if missing:
         raise UserError(f"{missing[0]}: no such data file")

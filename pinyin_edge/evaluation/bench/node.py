@@ -92,8 +92,8 @@ def worker_command(mode: str, spec_path: str, out_path: str, name: str) -> List[
 def align(text: str, items: List[str]) -> Optional[List[str]]:
     """One canonical item per character of ``text`` from an engine's output, which may group a run
     of non-Han characters into one item; None when the output does not line up with the text."""
-    from ..systems import canonical
     from ...readings import is_han
+    from ..systems import canonical
 
     out: List[str] = []
     i = 0

@@ -97,7 +97,8 @@ def render_png(report: Dict[str, Any], path: str) -> None:
         right.legend(loc="upper right", fontsize=8)
     right.set_xlabel("latency per sentence, batch 1 (ms, log scale)")
     info = report["inputs"]["sentence"]
-    right.set_title(f"latency on {primary or 'speed-text'} sentences (n={info['count']}, mean {info['chars_mean']:.0f} chars)\n"
+    right.set_title(f"latency on {primary or 'speed-text'} sentences (n={info['count']}, "
+                    f"mean {info['chars_mean']:.0f} chars)\n"
                     "box p25-p75, line p50, whiskers p5-p95, x p99", fontsize=10)
     right.grid(True, axis="x", which="both", alpha=0.3)
 

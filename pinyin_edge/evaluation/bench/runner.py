@@ -14,10 +14,18 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from . import node as node_peers
-from .inputs import FULL, KINDS, QUICK, Plan, build_inputs, data_name, input_stats, read_speed_text, \
-    scored_examples
-from .machine import checkout_root, dir_bytes, git_info, library_versions, loadavg, machine_info, \
-    manifest_summary, package_dir, package_root
+from .inputs import FULL, KINDS, QUICK, Plan, build_inputs, data_name, input_stats, read_speed_text, scored_examples
+from .machine import (
+    checkout_root,
+    dir_bytes,
+    git_info,
+    library_versions,
+    loadavg,
+    machine_info,
+    manifest_summary,
+    package_dir,
+    package_root,
+)
 from .stats import combine_speed_rounds, median, speed_figures
 
 SCHEMA = "pinyin-edge-bench/2"
@@ -76,7 +84,8 @@ def worker_command(mode: str, spec_path: str, out_path: str, name: str) -> List[
     if name in node_peers.NODE_SYSTEMS:
         command = node_peers.worker_command(mode, spec_path, out_path, name)
     else:
-        command = [sys.executable, "-m", "pinyin_edge.evaluation.bench", "worker", mode, spec_path, out_path, name]
+        command = [sys.executable, "-m", "pinyin_edge.evaluation.bench", "worker", mode, spec_path, out_path,
+                   name]
     if os.name == "posix" and os.path.exists("/bin/sh"):
         return ["/bin/sh", "-c", '"$0" "$@"; exit $?'] + command
     return command
@@ -88,8 +97,9 @@ def run_worker(mode: str, spec_path: str, name: str, threads: int, timeout: floa
                                     dir=os.path.dirname(spec_path))
     os.close(fd)
     began = time.perf_counter()
-    proc = subprocess.Popen(worker_command(mode, spec_path, out_path, name), env=_worker_env(threads), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, start_new_session=os.name == "posix")
+    proc = subprocess.Popen(worker_command(mode, spec_path, out_path, name), env=_worker_env(threads),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            start_new_session=os.name == "posix")
 
     def stop() -> None:  # the shell and the worker it started: their own process group
         try:
@@ -138,7 +148,8 @@ def summarise_cold(runs: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 # --------------------------------------------------------------------------------------- systems
 
-def resolve_systems(cfg: BenchConfig, log: Log, node: Optional[Dict[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
+def resolve_systems(cfg: BenchConfig, log: Log,
+                    node: Optional[Dict[str, Any]] = None) -> Dict[str, Dict[str, Any]]:
     """Per requested system: what it runs on (``model``), its size on disk, or why it is skipped."""
     import importlib.util
 
@@ -368,10 +379,12 @@ def _node_spec(work: str, spec: Dict[str, Any], node: Dict[str, Any], plan: Plan
     for entry in spec["data"]:
         dataset, _ = scored_examples(entry["path"], plan.accuracy_sentences, seed)
         texts.update(dict.fromkeys(ex.text for ex in dataset.examples))
-    node_spec = {**spec, "node_dir": node["dir"], "accuracy_texts": list(texts)}
+    # A file of its own, read after the timing: the texts stay out of the figures' peak RSS.
+    texts_path = os.path.join(work, "node-accuracy-texts.json")
+    _write_json(texts_path, list(texts))
     path = os.path.join(work, "node-spec.json")
-    _write_json(path, node_spec)
-    return path, node_spec["accuracy_texts"]
+    _write_json(path, {**spec, "node_dir": node["dir"], "accuracy_texts": texts_path})
+    return path, texts_path
 
 
 def _spec_for(name: str, paths: Dict[str, str], cold: bool) -> str:
@@ -384,8 +397,8 @@ def _node_accuracy(measured: Dict[str, Any], name: str, paths: Dict[str, str], c
                    plan: Plan, log: Log) -> List[Dict[str, Any]]:
     from .accuracy import Precomputed, score
 
-    with open(paths["node"], encoding="utf-8") as handle:
-        texts = json.load(handle)["accuracy_texts"]
+    with open(paths["node_texts"], encoding="utf-8") as handle:
+        texts = json.load(handle)
     table, misaligned = node_peers.readings_table(texts, measured.pop("readings", []))
     if misaligned:
         log(f"{name}: {misaligned} text(s) whose output did not line up with the characters (scored wrong)")

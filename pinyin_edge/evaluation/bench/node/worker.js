@@ -93,7 +93,9 @@ function main() {
     result.batched = timeBatched(call, spec.inputs.sentence.timed, spec.batch_size, spec.max_seconds);
     result.rss_after_speed_mb = maxRssMb();
     result.rss_now_mb = Math.round(process.memoryUsage().rss / 104857.6) / 10;
-    if (mode === 'measure') result.readings = (spec.accuracy_texts || []).map(call);
+    if (mode === 'measure') {
+      result.readings = JSON.parse(fs.readFileSync(spec.accuracy_texts, 'utf8')).map(call);
+    }
     result.rss_end_mb = maxRssMb();
   } else {
     throw new Error(`unknown worker mode ${mode}`);
