@@ -103,7 +103,8 @@ def test_quick_run_records_every_figure(quick_run):
     assert rows[f"accuracy against every other system: {name}, pypinyin"]["value"] == pytest.approx(
         100 * (systems["edge"]["accuracy"][name]["accuracy"] - systems["pypinyin"]["accuracy"][name]["accuracy"]),
         abs=0.01)
-    assert report["targets_file"]["path"] == os.path.join(REPO, "benchmarks", "targets.json")
+    assert report["targets_file"]["path"] == os.path.join("benchmarks", "targets.json")  # no machine's folders
+    assert report["data"][0]["path"] == os.path.relpath(data, REPO)  # relative to the checkout
 
 
 def test_quick_run_times_every_system_in_interleaved_rounds(quick_run):

@@ -10,13 +10,17 @@ measured in one run so that ratios between them mean something (docs/benchmarks.
 
 Nothing is imported here until asked for: a worker process measures its own imports.
 """
-__all__ = ["BenchConfig", "FULL", "KINDS", "Plan", "QUICK", "SCHEMA", "SYSTEM_NAMES", "default_out", "run_bench"]
+__all__ = ["BenchConfig", "FULL", "KINDS", "Plan", "QUICK", "SCHEMA", "SYSTEM_NAMES", "default_out", "run_bench",
+           "time_batched", "time_calls"]
 
 
 def __getattr__(name):
     if name in ("FULL", "KINDS", "QUICK", "Plan"):
         from . import inputs
         return getattr(inputs, name)
+    if name in ("time_batched", "time_calls"):
+        from . import worker
+        return getattr(worker, name)
     if name in __all__:
         from . import runner
         return getattr(runner, name)

@@ -7,6 +7,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional
 
 from .inputs import KIND_LABELS, KINDS
+from .machine import checkout_root
 from .targets import check_targets, figure, load_targets
 
 Log = Callable[[str], None]
@@ -186,6 +187,38 @@ def _default_log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
+def portable_paths(report: Dict[str, Any], root: Optional[str]) -> None:
+    """Paths in the report relative to the checkout (``root``; the data beside it as ``../...``), or
+    under ``~``: a committed result names no build machine's folders."""
+    home = os.path.expanduser("~")
+
+    def short(path: Optional[str]) -> Optional[str]:
+        if not path or not os.path.isabs(path):
+            return path
+        if os.path.commonpath([home, path]) == home and not (root and root.startswith(home)):
+            return os.path.join("~", os.path.relpath(path, home))
+        return os.path.relpath(path, root) if root else path
+
+    for entry in report.get("data", []):
+        entry["path"] = short(entry["path"])
+    if report.get("targets_file"):
+        report["targets_file"]["path"] = short(report["targets_file"].get("path"))
+    if report.get("dictionary_cache"):
+        report["dictionary_cache"]["path"] = short(report["dictionary_cache"].get("path"))
+    for system in report["systems"].values():
+        for key in ("model",):
+            if key in system:
+                system[key] = short(system[key])
+        manifest = system.get("manifest")
+        if manifest:
+            manifest["path"] = short(manifest.get("path"))
+            if (manifest.get("source") or {}).get("checkpoint"):
+                manifest["source"]["checkpoint"] = short(manifest["source"]["checkpoint"])
+        for figures in (system.get("accuracy") or {}).values():
+            figures["path"] = short(figures.get("path"))
+        system["notes"] = [note.replace(home + os.sep, "~" + os.sep) for note in system.get("notes", [])]
+
+
 def write_outputs(report: Dict[str, Any], out: str, plot: bool = True, log: Log = _default_log) -> None:
     """bench.json, then bench.png (when matplotlib is there) and bench.md, all from the report."""
     os.makedirs(out, exist_ok=True)
@@ -214,6 +247,7 @@ def render_dir(out: str, targets: Optional[str] = None) -> None:
     against ``targets`` when given, else against those the run recorded."""
     with open(os.path.join(out, "bench.json"), encoding="utf-8") as handle:
         report = json.load(handle)
+    portable_paths(report, checkout_root())
     spec = load_targets(targets) if targets else report.get("targets_file")
     if spec:
         report["targets_file"] = {"path": spec.get("path"), "system": spec.get("system", "edge"),

@@ -257,7 +257,7 @@ def run_bench(cfg: BenchConfig, plan: Optional[Plan] = None, log: Log = _default
     """Run the whole benchmark; writes bench.json, bench.md (and bench.png) into ``cfg.out``."""
     from ...data import read_labelled
     from ...progress import Progress
-    from .report import write_outputs
+    from .report import portable_paths, write_outputs
     from .targets import check_targets, compute_ratios, load_targets
 
     plan = plan or (QUICK if cfg.quick else FULL)
@@ -349,6 +349,7 @@ def run_bench(cfg: BenchConfig, plan: Optional[Plan] = None, log: Log = _default
     report["ratios"] = compute_ratios(report)
     report["targets"] = check_targets(report, targets_spec)
     report["wall_s"] = round(time.perf_counter() - started, 1)
+    portable_paths(report, checkout_root())
     write_outputs(report, cfg.out, plot=cfg.plot, log=log)
     log(f"done in {report['wall_s']:.0f} s: {os.path.join(cfg.out, 'bench.json')}")
     return report
