@@ -246,6 +246,36 @@ def test_node_outputs_are_aligned_one_item_per_character():
     assert table == {"行长": ["?", "?"], "好": ["hao3"]} and misaligned == 1
 
 
+def _node_peers_installed() -> bool:
+    import shutil
+
+    with open(os.path.join(node.HERE, "package.json"), encoding="utf-8") as handle:
+        wanted = json.load(handle)["dependencies"]
+    return shutil.which("node") is not None and node.installed_versions(node.node_dir()) == wanted
+
+
+@pytest.mark.skipif(not _node_peers_installed(), reason="node, or the pinned npm peers in $PINYIN_EDGE_BENCH_NODE "
+                                                        "(a `pinyin-edge bench` run installs them there)")
+def test_node_peers_are_timed_and_scored_like_the_python_systems(tmp_path):
+    data = write_cpp(tmp_path)
+    plan = I.Plan(accuracy_sentences=None, iterations={"ime": 20, "sentence": 20, "paragraph": 3},
+                  warmup={"ime": 2, "sentence": 2, "paragraph": 1}, max_seconds=2.0, cold_runs=1,
+                  worker_timeout=120.0, speed_rounds=2)
+    cfg = runner.BenchConfig(out=str(tmp_path / "out"), data=[data], systems=["pinyin-pro", "napi-pinyin"],
+                             plot=False)
+    report = runner.run_bench(cfg, plan, log=lambda m: None)
+    for name in ("pinyin-pro", "napi-pinyin"):
+        system = report["systems"][name]
+        assert system["status"] == "ok", system
+        (acc,) = system["accuracy"].values()
+        assert acc["total"] == len(LABELS) and acc["misaligned_texts"] == 0
+        assert acc["correct"] >= 4  # 行长 hang2, 重新 chong2, 好 hao3, ... read by any dictionary engine
+        assert system["latency_ms"]["sentence"]["n"] == 40 and system["cold_start"]["total_s"] > 0
+        assert system["rss_mb"]["after_speed"] > 0 and system["size"]["bytes"] > 0
+        assert report["versions"][node.PACKAGES[name]]
+    assert report["versions"]["node"].startswith("v")
+
+
 def test_node_worker_and_packages_ship_with_the_package():
     assert os.path.isfile(node.WORKER)
     with open(os.path.join(node.HERE, "package.json"), encoding="utf-8") as handle:

@@ -15,14 +15,15 @@ PACKAGES = {"pinyin-pro": "pinyin-pro", "napi-pinyin": "@napi-rs/pinyin"}
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 WORKER = os.path.join(HERE, "worker.js")
 INSTALL_TIMEOUT = 300.0
+NODE_DIR_ENV = "PINYIN_EDGE_BENCH_NODE"
 
 
 def node_dir() -> str:
-    """Where the npm packages are installed: beside pinyin-edge's dictionary cache, else in the
-    temporary folder."""
+    """Where the npm packages are installed: ``$PINYIN_EDGE_BENCH_NODE``, else beside pinyin-edge's
+    dictionary cache, else in the temporary folder."""
     from ...dictionaries import cache_dir
 
-    return os.path.join(cache_dir() or tempfile.gettempdir(), "bench-node")
+    return os.environ.get(NODE_DIR_ENV) or os.path.join(cache_dir() or tempfile.gettempdir(), "bench-node")
 
 
 def _wanted() -> Dict[str, str]:
@@ -60,9 +61,10 @@ def prepare(log: Callable[[str], None]) -> Dict[str, Any]:
         shutil.copyfile(os.path.join(HERE, "package.json"), os.path.join(folder, "package.json"))
         log(f"node peers: npm install {' '.join(f'{p}@{v}' for p, v in wanted.items())} into {folder}")
         try:
-            proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock"], cwd=folder,
-                                  capture_output=True, text=True, timeout=INSTALL_TIMEOUT)
-        except (OSError, subprocess.SubprocessError) as exc:
+            proc = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--no-package-lock",
+                                   "--fetch-retries=1"], cwd=folder, capture_output=True, text=True,
+                                  timeout=INSTALL_TIMEOUT)
+        except (OSError, subprocess.SubprocessError) as exc:  # a timeout included: no registry
             return {"skip": f"npm install failed: {exc}"}
         if proc.returncode != 0 or installed_versions(folder) != wanted:
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
