@@ -9,8 +9,8 @@ import random
 import pytest
 from click.testing import CliRunner
 
+from pinyin_edge.evaluation.bench import catalog, machine, node, runner, stats, targets
 from pinyin_edge.evaluation.bench import inputs as I
-from pinyin_edge.evaluation.bench import machine, node, runner, stats, targets
 from pinyin_edge.evaluation.bench.worker import time_batched
 from pinyin_edge.evaluation.commands import bench as bench_command
 
@@ -226,7 +226,7 @@ def test_unavailable_systems_are_skipped_with_a_reason(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no node here
     prepared = node.prepare(log=lambda m: None)
     assert prepared == {"skip": "node is not on PATH"}
-    systems = runner.resolve_systems(cfg, log=lambda m: None, node=prepared)
+    systems = catalog.resolve_systems(cfg, log=lambda m: None, node=prepared)
     assert "no model bundle" in systems["edge"]["skip"]
     assert "no model bundle" in systems["edge-fp32"]["skip"]
     assert systems["torch"]["skip"]  # no checkpoint there (or no train extra)

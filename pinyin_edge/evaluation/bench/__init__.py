@@ -3,6 +3,7 @@ measured in one run so that ratios between them mean something (docs/benchmarks.
 
 - inputs.py: how much to measure (:class:`Plan`) and the inputs every system gets (the first
   ``--data`` file, else the speed text shipped here);
+- catalog.py: what each system runs on, or why it is skipped; node.py: the npm peers and their output;
 - worker.py (Python) and node/worker.js (the node peers): one system, one measurement, in a fresh
   process; runner.py starts them, interleaves the timing rounds and assembles the report;
 - stats.py: percentiles and the best-of-rounds figures; accuracy.py: scoring through ``eval``'s path;
