@@ -100,7 +100,7 @@ def test_quick_run_records_every_figure(quick_run):
     ratio = rows["batched throughput"]
     assert ratio["value"] == report["ratios"]["edge"]["pypinyin"]["batched_throughput"]
     name = report["data"][0]["name"]
-    assert rows[f"accuracy against every other system: {name}, pypinyin"]["value"] == pytest.approx(
+    assert rows[f"accuracy against every peer engine: {name}, pypinyin"]["value"] == pytest.approx(
         100 * (systems["edge"]["accuracy"][name]["accuracy"] - systems["pypinyin"]["accuracy"][name]["accuracy"]),
         abs=0.01)
     assert report["targets_file"]["path"] == os.path.join("benchmarks", "targets.json")  # no machine's folders
@@ -156,7 +156,7 @@ def test_bench_runs_in_an_empty_folder_without_data(tmp_path, monkeypatch):
         assert system["latency_ms"]["sentence"]["p50"] > 0
     assert report["targets_file"]["path"] == targets.PACKAGED
     rows = {row["name"]: row for row in report["targets"]}
-    assert rows["accuracy against every other system"]["met"] is None  # needs --data
+    assert rows["accuracy against every peer engine"]["met"] is None  # needs --data
     assert rows["p50 latency per sentence, batch 1"]["met"] in (True, False)
     assert "Accuracy: not measured (no `--data` given)." in (tmp_path / "bench-results" / "bench.md").read_text(
         encoding="utf-8")

@@ -247,10 +247,10 @@ def render_dir(out: str, targets: Optional[str] = None) -> None:
     against ``targets`` when given, else against those the run recorded."""
     with open(os.path.join(out, "bench.json"), encoding="utf-8") as handle:
         report = json.load(handle)
-    portable_paths(report, checkout_root())
     spec = load_targets(targets) if targets else report.get("targets_file")
     if spec:
         report["targets_file"] = {"path": spec.get("path"), "system": spec.get("system", "edge"),
                                   "targets": spec["targets"]}
         report["targets"] = check_targets(report, spec)
+    portable_paths(report, checkout_root())
     write_outputs(report, out)

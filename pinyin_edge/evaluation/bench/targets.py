@@ -127,7 +127,7 @@ def check_targets(report: Dict[str, Any], spec: Dict[str, Any]) -> List[Dict[str
         limit = t[limit_key]
         peer = t.get("peer")
         if limit_key.startswith("points"):
-            peers = [p for p in ok if p != name] if peer == "*" else [peer]
+            peers = [p for p in ok if p in BASELINES] if peer == "*" else [peer]  # *: the other engines
             for data in data_names:
                 ours = figure(system, f"accuracy.{data}.accuracy")
                 for other in peers:
