@@ -111,7 +111,8 @@ def main(argv=None) -> int:
         "# Apache-2.0, https://github.com/BYVoid/OpenCC) with pypinyin "
         f"{pypinyin.__version__}. Do not edit by hand.",
         f"# c: {len(chars) - shared} characters only traditional text uses (they mark a text traditional);",
-        f"# s: {shared} characters simplified text may use too (mapped only in marked text); p: {len(phrases)} phrases.",
+        f"# s: {shared} characters simplified text may use too (mapped only in marked text);",
+        f"# p: {len(phrases)} phrases.",
     ]
     lines += [f"{kind}\t{ch}\t{target}" for ch, (target, kind) in sorted(chars.items())]
     lines += [f"p\t{key}\t{value}" for key, value in sorted(phrases.items())]
