@@ -114,3 +114,9 @@ def test_the_shipped_table_preserves_length_and_refuses_bad_rows(tmp_path):
 def test_tone_sandhi_sees_the_simplified_words(shipped):
     # 統一 (统一) ends in 一: yi1 stays before a fourth tone only when the word is recognised
     assert shipped.pinyin("統一價格", tone_sandhi=True) == shipped.pinyin("统一价格", tone_sandhi=True)
+
+
+def test_a_length_changing_phrase_falls_back_to_characters():
+    # the shipped table cannot hold such a row (read_table refuses it); a table given directly can
+    simplifier = Simplifier(True, table=({"們": "们"}, {}, {"我們": "我们们"}))
+    assert simplifier.simplify("我們好") == "我们好"
