@@ -120,3 +120,12 @@ def test_a_length_changing_phrase_falls_back_to_characters():
     # the shipped table cannot hold such a row (read_table refuses it); a table given directly can
     simplifier = Simplifier(True, table=({"們": "们"}, {}, {"我們": "我们们"}))
     assert simplifier.simplify("我們好") == "我们好"
+
+
+def test_the_pypinyin_compatible_api_reads_traditional_text_too(shipped):
+    from pypinyin import Style
+
+    from pinyin_edge import lazy_pinyin
+
+    for text in ("銀行行長", "還錢的時候記得說謝謝"):
+        assert lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, g2p=shipped) == shipped.pinyin(text)
