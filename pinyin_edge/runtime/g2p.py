@@ -23,7 +23,8 @@ from ..styles import styler
 from .policy import DecisionPolicy, Decisions
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
-from .words import WordReading, word_readings
+from .traditional import Simplifier
+from .words import WordReading, check_k, read_words
 
 ReadingsSpec = Union[str, Sequence[str]]
 
@@ -180,7 +181,9 @@ class G2P:
     onnxruntime intra-op threads; ``providers``: onnxruntime execution providers (default CPU);
     ``overrides``: a dict ``{phrase: readings}``, pairs, or an overrides file path (see
     :func:`read_overrides`); ``phrases``: override the bundle's phrase policy; ``context``: tokens the
-    model reads around the characters it decides (default: the bundle's; None: whole windows).
+    model reads around the characters it decides (default: the bundle's; None: whole windows);
+    ``traditional``: read traditional characters through their simplified forms (``"auto"``: texts that
+    have a traditional-only character; True: every text; False: never; see runtime/traditional.py).
     A G2P can be shared by many threads; adding overrides while others
     convert is safe (each call sees one consistent set).
     """
@@ -189,7 +192,7 @@ class G2P:
                  providers: Optional[Sequence] = None,
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
                  *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None,
-                 context: Union[int, None, str] = "bundle"):
+                 context: Union[int, None, str] = "bundle", traditional: Union[str, bool] = "auto"):
         self.predictor = Predictor(model, threads=threads, providers=providers, verify=verify,
                                    batch_size=batch_size, context=context)
         self.manifest = self.predictor.manifest
@@ -197,6 +200,7 @@ class G2P:
         self.policy = DecisionPolicy.from_manifest(self.manifest, phrases)
         self.phrases = self.policy.phrases
         self.model_path = self.predictor.path
+        self.simplifier = Simplifier(traditional)
         self._lock = threading.Lock()
         self._overrides = _Overrides({})
         if overrides is not None:
@@ -253,7 +257,11 @@ class G2P:
     def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[Decisions]:
         """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
-        return self.policy.decide(texts, self.predictor, ranked, [snapshot.match(t) for t in texts])
+        # decided on the simplified forms, same length; overrides match both (the original's win)
+        simplified = [self.simplifier.simplify(t) for t in texts]
+        users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
+                 for t, s in zip(texts, simplified)]
+        return self.policy.decide(simplified, self.predictor, ranked, users)
 
     # -- public API ---------------------------------------------------------------------------------------
     @staticmethod
@@ -336,17 +344,16 @@ class G2P:
         """:meth:`word_readings` for many words, their model windows batched together."""
         render = styler(style_name(style))
         words = self._check_texts(words)
-        snapshot = self._overrides
-        return word_readings(words, self.policy, self.predictor, [snapshot.match(w) for w in words], k, render)
+        check_k(k)
+        return read_words(words, self._decide_batch(words, ranked=True), k, render)
 
     def readings(self, text: str, tone_sandhi: bool = False) -> List[Optional[str]]:
         """Canonical readings, one per character (None where a character has no reading)."""
         text = self._check_text(text)
         return self._final_readings(text, self._decide_batch([text], ranked=False)[0], tone_sandhi)
 
-    @staticmethod
-    def _final_readings(text: str, decisions: Decisions, tone_sandhi: bool) -> List[Optional[str]]:
+    def _final_readings(self, text: str, decisions: Decisions, tone_sandhi: bool) -> List[Optional[str]]:
         if not tone_sandhi:
             return decisions.readings
         locked = {i for i, source in enumerate(decisions.sources) if source == "user"}
-        return apply_tone_sandhi(text, decisions.readings, locked)
+        return apply_tone_sandhi(self.simplifier.simplify(text), decisions.readings, locked)
