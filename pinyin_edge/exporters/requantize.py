@@ -242,7 +242,7 @@ def requantize(bundle_dir: str, out_dir: str, calibration_paths: Sequence[str] =
                                    "date": time.strftime("%Y-%m-%d")}
     if method == "static":
         quantization["requantized"]["ranges"] = {k: [round(lo, 6), round(hi, 6)] for k, (lo, hi) in ranges.items()}
-        quantization["requantized"]["calibration"] = [os.path.basename(p) for p in calibration_paths]
+        quantization["requantized"]["calibration"] = [os.path.join(*p.split(os.sep)[-2:]) for p in calibration_paths]
         quantization["requantized"]["calibration_texts"] = len(texts)
     manifest.quantization = quantization
     with tempfile.TemporaryDirectory() as tmp:
