@@ -160,7 +160,7 @@ def read_overrides(path: Union[str, "os.PathLike[str]"]) -> Dict[str, Tuple[str,
     table: Dict[str, Tuple[str, ...]] = {}
     for lineno, line in enumerate(raw.split(b"\n"), 1):
         try:
-            text = line.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r")
+            text = line.decode("utf-8-sig").rstrip("\r")  # a BOM on any line: files get concatenated
         except UnicodeDecodeError as exc:
             raise OverrideError(f"{path}:{lineno}: not UTF-8 ({exc.reason})") from None
         if not text.strip() or text.lstrip().startswith("#"):
