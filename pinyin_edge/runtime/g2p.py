@@ -25,11 +25,12 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterable, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..candidates import CandidateTable
 from ..readings import STYLE_NAMES, ReadingError, _styler, is_han, normalize
+from . import stream
 from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
 from .predictor import Predictor
 from .sandhi import SANDHI_FORMS, apply_tone_sandhi, citation_ranked
@@ -389,8 +390,18 @@ class G2P:
     def pinyin_batch(self, texts: Sequence[str], style="tone3", heteronym: bool = False,
                      tone_sandhi: bool = False) -> List[list]:
         """:meth:`pinyin` for many texts, with their model windows batched together."""
-        render = _styler(style_name(style))
         texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def iter_pinyin(self, text: str, style="tone3", heteronym: bool = False,
+                    tone_sandhi: bool = False) -> Iterator[list]:
+        """:meth:`pinyin` of ``text`` in consecutive parts, each given back as soon as it is ready
+        (a long text in pieces of a few thousand characters; the same items as :meth:`pinyin`)."""
+        text = self._check_text(text)
+        return stream.in_pieces(self, text, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def _pinyin_batch(self, texts: List[str], style, heteronym: bool, tone_sandhi: bool) -> List[list]:
+        render = _styler(style_name(style))
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
             readings = self._final_readings(text, decisions, tone_sandhi)
@@ -419,8 +430,12 @@ class G2P:
 
     def annotate_batch(self, texts: Sequence[str], style="tone3",
                        tone_sandhi: bool = False) -> List[List[CharAnnotation]]:
-        render = _styler(style_name(style))
         texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._annotate_batch(group, style, tone_sandhi),
+                            rebase=lambda items, at: [replace(a, offset=a.offset + at) for a in items])
+
+    def _annotate_batch(self, texts: List[str], style, tone_sandhi: bool) -> List[List[CharAnnotation]]:
+        render = _styler(style_name(style))
         out = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=True)):
             readings = self._final_readings(text, decisions, tone_sandhi)
