@@ -31,6 +31,8 @@ PIECE_CHARS = 4096  # characters kept per piece (about: cuts fall on lattice poi
 
 
 class Piece(NamedTuple):
+    """``text[start:end]`` is converted; the results of characters ``[keep_from, keep_to)`` are kept."""
+
     start: int
     keep_from: int
     keep_to: int
