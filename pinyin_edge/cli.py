@@ -28,7 +28,7 @@ main.add_section("Use a model", [runtime.convert, runtime.info, ime.dict_group, 
 main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",
                  [training.prepare, training.import_lac, training.pretrain, training.train, training.average,
-                  exporters.export, exporters.repolicy, evaluation.card])
+                  exporters.export, exporters.repolicy, exporters.requantize, evaluation.card])
 
 
 if __name__ == "__main__":

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..readings import STYLE_NAMES, ReadingError, is_han, normalize
 from ..styles import styler
+from . import stream
 from .policy import DecisionPolicy, Decisions
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
@@ -139,7 +140,7 @@ def read_overrides(path: Union[str, "os.PathLike[str]"]) -> Dict[str, Tuple[str,
     table: Dict[str, Tuple[str, ...]] = {}
     for lineno, line in enumerate(raw.split(b"\n"), 1):
         try:
-            text = line.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r")
+            text = line.decode("utf-8-sig").rstrip("\r")  # a BOM on any line: files get concatenated
         except UnicodeDecodeError as exc:
             raise OverrideError(f"{path}:{lineno}: not UTF-8 ({exc.reason})") from None
         if not text.strip() or text.lstrip().startswith("#"):
@@ -291,8 +292,18 @@ class G2P:
     def pinyin_batch(self, texts: Sequence[str], style="tone3", heteronym: bool = False,
                      tone_sandhi: bool = False) -> List[list]:
         """:meth:`pinyin` for many texts, with their model windows batched together."""
-        render = styler(style_name(style))
         texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def iter_pinyin(self, text: str, style="tone3", heteronym: bool = False,
+                    tone_sandhi: bool = False) -> Iterator[list]:
+        """:meth:`pinyin` of ``text`` in consecutive parts, each given back as soon as it is ready
+        (a long text in pieces of a few thousand characters; the same items as :meth:`pinyin`)."""
+        text = self._check_text(text)
+        return stream.in_pieces(self, text, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def _pinyin_batch(self, texts: List[str], style, heteronym: bool, tone_sandhi: bool) -> List[list]:
+        render = styler(style_name(style))
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
             readings = self._final_readings(text, decisions, tone_sandhi)
@@ -321,8 +332,12 @@ class G2P:
 
     def annotate_batch(self, texts: Sequence[str], style="tone3",
                        tone_sandhi: bool = False) -> List[List[CharAnnotation]]:
-        render = styler(style_name(style))
         texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._annotate_batch(group, style, tone_sandhi),
+                            rebase=lambda items, at: [replace(a, offset=a.offset + at) for a in items])
+
+    def _annotate_batch(self, texts: List[str], style, tone_sandhi: bool) -> List[List[CharAnnotation]]:
+        render = styler(style_name(style))
         out = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=True)):
             readings = self._final_readings(text, decisions, tone_sandhi)
