@@ -12,6 +12,7 @@ import click
 from .clitools import Group
 from .evaluation import commands as evaluation
 from .exporters import commands as exporters
+from .exporters.web_command import export_web
 from .runtime import commands as runtime
 from .training import commands as training
 
@@ -27,6 +28,7 @@ main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",
                  [training.prepare, training.import_lac, training.pretrain, training.train, training.average,
                   exporters.export, exporters.repolicy, evaluation.card])
+main.add_command(export_web)
 
 
 if __name__ == "__main__":
