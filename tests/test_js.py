@@ -1,0 +1,67 @@
+"""The JavaScript runtime (js/): its own test suite, run with `npm test`, which exports the browser
+bundle, has the Python runtime read the 5,000 conformance texts, and requires identical readings from
+the JavaScript runtime. Skipped where node or js/node_modules (`npm ci` in js/) is missing."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+JS = os.path.join(ROOT, "js")
+
+
+def test_export_web_manifest_names_every_file_with_its_sha256(tmp_path):
+    import hashlib
+
+    from pinyin_edge.exporters.web import WEB_SCHEMA, export_web, web_schema_problem
+
+    out = tmp_path / "web"
+    data = export_web("default", str(out))
+    assert web_schema_problem(data) is None
+    assert set(data["files"]) == set(WEB_SCHEMA["properties"]["files"]["required"])
+    for entry in data["files"].values():
+        blob = (out / entry["path"]).read_bytes()
+        assert hashlib.sha256(blob).hexdigest() == entry["sha256"] and len(blob) == entry["bytes"]
+    raw = (out / "manifest.json").read_bytes()
+    assert (out / "manifest.sha256").read_text() == f"{hashlib.sha256(raw).hexdigest()}  manifest.json\n"
+    assert json.loads(raw) == data
+    assert {"tone3", "tone", "normal"} <= set(data["styles"])
+
+
+def test_export_web_phrases_round_trip(tmp_path):
+    from pinyin_edge.dictionaries import dictionaries
+    from pinyin_edge.exporters.web import encode_phrases
+
+    tables = dictionaries()
+    chars = {c: v.split(",") for c, v in tables.chars.items()}
+    decoded = {}
+    for line in encode_phrases(tables.words, tables.chars).decode("utf-8").splitlines():
+        word, tab, value = line.partition("\t")
+        decoded[word] = value if tab else " ".join(chars[c][0] for c in word)
+    assert decoded == tables.words
+
+
+def test_export_web_refuses_a_bad_bundle(tmp_path):
+    from click.testing import CliRunner
+
+    from pinyin_edge.cli import main
+
+    result = CliRunner().invoke(main, ["export-web", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
+    assert result.exit_code != 0 and "no such bundle directory" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node/npm not installed")
+@pytest.mark.skipif(not os.path.isdir(os.path.join(JS, "node_modules")),
+                    reason="js/node_modules missing: run `npm ci` in js/")
+def test_npm_test_passes():
+    env = dict(os.environ, PINYIN_EDGE_PYTHON=sys.executable)
+    done = subprocess.run(["npm", "test"], cwd=JS, env=env, capture_output=True, text=True, timeout=900)
+    tail = (done.stdout + done.stderr)[-4000:]
+    assert done.returncode == 0, tail
+    assert "# fail 0" in done.stdout, tail
