@@ -33,6 +33,28 @@ def test_export_web_manifest_names_every_file_with_its_sha256(tmp_path):
     assert {"tone3", "tone", "normal"} <= set(data["styles"])
 
 
+def test_the_documented_browser_schema_is_the_one_the_exporter_uses():
+    import re
+
+    from pinyin_edge.exporters.web import WEB_SCHEMA, web_schema_problem
+
+    with open(os.path.join(ROOT, "docs", "bundle-format.md"), encoding="utf-8") as handle:
+        doc = handle.read()
+    block = re.search(r"```json\n(\{\n  \"\$schema\"[^`]*?\"pinyin-edge browser bundle manifest\".*?)\n```", doc, re.S)
+    assert block and json.loads(block.group(1)) == json.loads(json.dumps(WEB_SCHEMA))
+    good = {"format": "pinyin-edge-web", "schema_version": 1, "styles": ["tone3", "tone"],
+            "source": {"manifest_sha256": "0" * 64, "pypinyin": "0.55.0"},
+            "files": {k: {"path": f"{k}.x", "sha256": "a" * 64, "bytes": 1}
+                      for k in ("graph", "runtime", "dictionary", "chars", "phrases", "styles")}}
+    assert web_schema_problem(good) is None
+    bad = json.loads(json.dumps(good))
+    bad["files"]["chars"]["sha256"] = "A" * 64
+    assert "chars" in web_schema_problem(bad)
+    del bad["files"]["chars"]
+    assert web_schema_problem(bad)
+    assert web_schema_problem(dict(good, styles=["pinyin"]))
+
+
 def test_export_web_phrases_round_trip(tmp_path):
     from pinyin_edge.dictionaries import dictionaries
     from pinyin_edge.exporters.web import encode_phrases
