@@ -109,7 +109,7 @@ const report = {
   cpu: `${cpus()[0].model.trim()} (${cpus().length} usable cores)`,
   onnxruntime_threads: 1,
   load_average_1m: { before: loadBefore },
-  inputs: { data: relative(root, dataPath).startsWith('..') ? `${dataPath.split('/').slice(-3).join('/')}` : relative(root, dataPath), sentences: sentences.length, characters: chars },
+  inputs: { data: relative(root, dataPath).startsWith('..') ? `../shared/data/${dataPath.split('/').slice(-3).join('/')}` : relative(root, dataPath), sentences: sentences.length, characters: chars },
   load_s: loadS,
   first_call_ms: firstMs,
   systems,

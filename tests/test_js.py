@@ -1,6 +1,7 @@
 """The JavaScript runtime (js/): its own test suite, run with `npm test`, which exports the browser
 bundle, has the Python runtime read the 5,000 conformance texts, and requires identical readings from
-the JavaScript runtime. Skipped where node or js/node_modules (`npm ci` in js/) is missing."""
+the JavaScript runtime. Skipped where node or js/node_modules (`npm ci` in js/) is missing, or where
+.ci/run has run `npm test` itself (PINYIN_EDGE_NPM_TEST_DONE=1)."""
 from __future__ import annotations
 
 import json
@@ -81,6 +82,8 @@ def test_export_web_refuses_a_bad_bundle(tmp_path):
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node/npm not installed")
 @pytest.mark.skipif(not os.path.isdir(os.path.join(JS, "node_modules")),
                     reason="js/node_modules missing: run `npm ci` in js/")
+@pytest.mark.skipif(os.environ.get("PINYIN_EDGE_NPM_TEST_DONE") == "1",
+                    reason="PINYIN_EDGE_NPM_TEST_DONE=1: npm test already ran in this CI run")
 def test_npm_test_passes():
     env = dict(os.environ, PINYIN_EDGE_PYTHON=sys.executable)
     done = subprocess.run(["npm", "test"], cwd=JS, env=env, capture_output=True, text=True, timeout=900)

@@ -46,6 +46,7 @@ try {
   const started = performance.now();
   const g2p = await load('../bundle/', ort);
   status.textContent = `model loaded in ${Math.round(performance.now() - started)} ms`;
+  window.pinyinEdge = g2p; // for the browser console (and the page's test)
   let pending = null;
   let latest = 0;
   const update = async () => {

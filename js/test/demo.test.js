@@ -4,7 +4,7 @@
 // Chromium (/usr/bin/chromium, or $PINYIN_EDGE_CHROMIUM). $PINYIN_EDGE_DEMO_SCREENSHOT: where to save
 // a screenshot (default test/.generated/demo.png).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
@@ -60,6 +60,22 @@ test('the demo page reads a typed sentence as the Node runtime does', { skip: !e
     await page.hover('#output ruby.model');
     assert.match(await page.textContent('#tip'), /%/);
     assert.ok(await page.isVisible('#tip'));
+    // onnxruntime-web (WebAssembly) reads the first 1,000 conformance texts as the Python runtime does
+    const conformance = join(js, 'test', '.generated', 'conformance.json');
+    if (existsSync(conformance)) {
+      const batches = JSON.parse(readFileSync(conformance, 'utf-8')).batches.slice(0, 40);
+      const [differ, checked] = await page.evaluate(async (all) => {
+        let n = 0;
+        let total = 0;
+        for (const batch of all) {
+          const got = await window.pinyinEdge.pinyinBatch(batch.texts, { style: 'tone' });
+          got.forEach((items, i) => { total++; if (JSON.stringify(items) !== JSON.stringify(batch.tone[i])) n++; });
+        }
+        return [n, total];
+      }, batches);
+      assert.equal(checked, 1000);
+      assert.equal(differ, 0, `${differ} of 1,000 texts read otherwise in the browser`);
+    }
     const shot = process.env.PINYIN_EDGE_DEMO_SCREENSHOT || join(js, 'test', '.generated', 'demo.png');
     mkdirSync(dirname(shot), { recursive: true });
     await page.screenshot({ path: shot });
