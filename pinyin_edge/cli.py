@@ -25,10 +25,10 @@ def main() -> None:
 
 main.add_section("Use a model", [runtime.convert, runtime.info])
 main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
+main.add_section("Other runtimes", [export_web])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",
                  [training.prepare, training.import_lac, training.pretrain, training.train, training.average,
                   exporters.export, exporters.repolicy, evaluation.card])
-main.add_command(export_web)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ export async function load(baseUrl, ort) {
       return new Uint8Array(await response.arrayBuffer());
     },
     async sha256(bytes) {
+      if (!globalThis.crypto || !globalThis.crypto.subtle) {
+        throw new BundleError('cannot verify the bundle: crypto.subtle needs a secure context (https, or http on localhost)');
+      }
       return hex(await crypto.subtle.digest('SHA-256', bytes));
     },
   });

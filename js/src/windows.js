@@ -120,14 +120,11 @@ export function textWindows(text, numTokens, tokens, offsets, settings) {
   if (spans.length === 1) return narrow(text, 0, spans[0][1], tokens, offsets, settings.context);
   const windows = [];
   let lo = 0;
-  let span = -1;
-  const spanOf = (token) => { // the last span whose core starts at or before token
-    let s = 0;
-    while (s + 1 < spans.length && spans[s + 1][2] <= token) s++;
-    return s;
-  };
+  let span = 0;
+  let s = 0; // the last span whose core starts at or before the token (tokens ascend)
   for (let k = 0; k <= tokens.length; k++) {
-    const which = k < tokens.length ? spanOf(tokens[k]) : -2;
+    if (k < tokens.length) while (s + 1 < spans.length && spans[s + 1][2] <= tokens[k]) s++;
+    const which = k < tokens.length ? s : -1;
     if (k > 0 && which !== span) {
       windows.push(...narrow(text, spans[span][0], spans[span][1], tokens.slice(lo, k), offsets.slice(lo, k), settings.context));
       lo = k;

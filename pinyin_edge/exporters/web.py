@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -32,10 +33,6 @@ RUNTIME = "runtime.json"
 CHARS = "chars.txt"
 PHRASES = "phrases.txt"
 STYLES = "styles.json"
-# The Python runtime's batching (G2P's defaults): windows are padded per run, so the same runs give
-# the same logits in any onnxruntime binding.
-BATCH_SIZE = 64
-BATCH_TOKENS = 16384
 LAST_CODE_POINT = 0x10FFFF
 RENDERED_STYLES = tuple(s for s in STYLE_NAMES if s != "tone3")  # tone3 is the canonical reading
 
@@ -99,10 +96,22 @@ def lower_pairs() -> List[int]:
     return out
 
 
+def _batching() -> Tuple[int, int]:
+    """The Python runtime's batching (G2P's ``batch_size``, the Predictor's ``batch_tokens``, their
+    defaults): windows are padded per run, so the same runs give the same logits in any binding."""
+    from ..runtime.g2p import G2P
+    from ..runtime.predictor import Predictor
+
+    size = inspect.signature(G2P.__init__).parameters["batch_size"].default
+    tokens = inspect.signature(Predictor.__init__).parameters["batch_tokens"].default
+    return size, tokens
+
+
 def runtime_tables(manifest) -> Dict:
     """``runtime.json``: the manifest's runtime fields, the window and batching settings, and the
     character classes the tokenizer and the policy read."""
     max_content = int(manifest.max_length) - 2
+    batch_size, batch_tokens = _batching()
     return {
         "tokenizer": {"type": manifest.tokenizer.type, "do_lower_case": manifest.tokenizer.do_lower_case,
                       "cls_token": manifest.tokenizer.cls_token, "sep_token": manifest.tokenizer.sep_token,
@@ -115,8 +124,8 @@ def runtime_tables(manifest) -> Dict:
         "phrases": bool(manifest.phrases),
         "phrase_exceptions": list(manifest.phrase_exceptions),
         "phrase_word_exceptions": {w: list(p) for w, p in manifest.phrase_word_exceptions.items()},
-        "windows": {"margin": default_margin(max_content), "batch_size": BATCH_SIZE,
-                    "batch_tokens": BATCH_TOKENS, "run_cost": RUN_COST_TOKENS},
+        "windows": {"margin": default_margin(max_content), "batch_size": batch_size,
+                    "batch_tokens": batch_tokens, "run_cost": RUN_COST_TOKENS},
         "citation": {char: dict(forms) for char, forms in SANDHI_FORMS.items()},
         "han": code_point_ranges(lambda cp: int(is_han(chr(cp)))),
         "char_kinds": code_point_ranges(_char_kind_at),

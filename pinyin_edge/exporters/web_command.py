@@ -8,7 +8,7 @@ from ..clitools import Command, guard
 
 
 @click.command("export-web", cls=Command,
-               short_help="Write the browser bundle of a model bundle (for the JavaScript runtime).")
+               short_help="Write a browser bundle for the JavaScript runtime.")
 @click.argument("bundle", default="default")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder to write (replaced whole).")
