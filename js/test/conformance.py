@@ -6,7 +6,8 @@ Texts (deterministic, seeded): the regression texts and the everyday benchmark's
 are; joined into long texts that cross window boundaries; mixed with Latin words, digits, other
 scripts, emoji, characters outside the BMP, spaces and control characters; the bundle's word-exception
 phrases and 一/不 in context. The texts go in batches (as the JavaScript test calls them) and each
-batch is read by ``pinyin_batch`` (tone3, tone, normal) and ``annotate_batch``.
+batch is read by ``pinyin_batch`` (tone3, tone, normal; the first 200 texts in every style too) and
+``annotate_batch``.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 COUNT = 5000
 BATCH = 25
 STYLES = ("tone3", "tone", "normal")
+EVERY_STYLE_BATCHES = 8  # the first 200 texts are also read in every other style
 ODD = ["A", "İstanbul", "ÀÉÎ", "ß", "Ω", "Привет", "١٢٣", "こんにちは", "カタカナ", "한국어", "😀", "👍🏽",
        "🇨🇳", "𠀀", "𪚥", "𰻞", "\u200b", "\u200d", "\ufeff", "\ufffd", "\u0000", "\u0007", "\ue000", "\t", "\n",
        "\r\n", "\u3000", " ", "  ", "，", "。", "、", "！", "？", "“", "”", "《", "》", "…", "—", "·",
@@ -83,6 +85,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sys.path.insert(0, ROOT)
     from pinyin_edge import G2P
+    from pinyin_edge.readings import STYLE_NAMES
 
     started = time.perf_counter()
     g2p = G2P(args.bundle)
@@ -93,6 +96,9 @@ def main(argv=None) -> int:
         entry = {"texts": chunk}
         for style in STYLES:
             entry[style] = g2p.pinyin_batch(chunk, style=style)
+        if start // BATCH < EVERY_STYLE_BATCHES:
+            entry["other_styles"] = {style: g2p.pinyin_batch(chunk, style=style)
+                                     for style in STYLE_NAMES if style not in STYLES}
         entry["annotate"] = [[[a.reading, a.source, [list(c) for c in a.candidates]] for a in annotated]
                              for annotated in g2p.annotate_batch(chunk)]
         batches.append(entry)

@@ -38,6 +38,22 @@ for (const style of data.styles) {
   });
 }
 
+test('every other style: identical to Python on the first 200 texts', async () => {
+  const styles = Object.keys(data.batches[0].other_styles);
+  assert.deepEqual([...new Set([...data.styles, ...styles])].sort(), [...g2p.styleNames].sort());
+  let checked = 0;
+  for (const batch of data.batches.filter((b) => b.other_styles)) {
+    for (const style of styles) {
+      const got = await g2p.pinyinBatch(batch.texts, { style });
+      batch.texts.forEach((text, i) => {
+        checked++;
+        assert.deepEqual(got[i], batch.other_styles[style][i], `${style}: ${JSON.stringify(text)}`);
+      });
+    }
+  }
+  assert.equal(checked, 200 * styles.length);
+});
+
 test(`annotateBatch: readings, sources and ranked candidates identical, probabilities within 1e-9`, async () => {
   let differ = 0;
   let worst = 0;
