@@ -77,6 +77,12 @@ def test_export_web_refuses_a_bad_bundle(tmp_path):
     result = CliRunner().invoke(main, ["export-web", str(tmp_path / "none"), "--out", str(tmp_path / "o")])
     assert result.exit_code != 0 and "no such bundle directory" in result.output
     assert len(result.output.strip().splitlines()) == 1
+    keep = tmp_path / "mine"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("not a bundle")
+    result = CliRunner().invoke(main, ["export-web", "default", "--out", str(keep)])
+    assert result.exit_code != 0 and "is not a browser bundle" in result.output
+    assert (keep / "notes.txt").read_text() == "not a bundle"
 
 
 @pytest.mark.skipif(shutil.which("node") is None or shutil.which("npm") is None, reason="node/npm not installed")

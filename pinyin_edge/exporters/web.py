@@ -182,6 +182,19 @@ def web_schema_problem(data) -> Optional[str]:
     return schema_problem(data, WEB_SCHEMA)
 
 
+def _replaceable(folder: str) -> bool:
+    """An empty folder, or a browser bundle written before: what ``export_web`` may replace."""
+    if not os.path.isdir(folder):
+        return False
+    if not os.listdir(folder):
+        return True
+    try:
+        with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
+            return json.load(handle).get("format") == FORMAT
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def export_web(bundle: Optional[str], out: str) -> Dict:
     """Write the browser bundle of ``bundle`` (a directory or a bundled model's name) to ``out``;
     returns its manifest. ``out`` is replaced whole (written to a temporary folder, then renamed)."""
@@ -190,6 +203,8 @@ def export_web(bundle: Optional[str], out: str) -> Dict:
         raise BundleError(f"{source}: no such bundle directory")
     if os.path.abspath(out) == os.path.abspath(source):
         raise ValueError("--out must differ from BUNDLE")
+    if os.path.exists(out) and not _replaceable(out):
+        raise ValueError(f"{out}: exists and is not a browser bundle; choose a new or empty folder")
     manifest, graph = load_bundle(source)
     tables = dictionaries()
     readings = set()
@@ -242,5 +257,8 @@ def export_web(bundle: Optional[str], out: str) -> Dict:
 
 def gzipped_sizes(folder: str) -> Dict[str, int]:
     """Each file of a browser bundle gzipped (level 9), in bytes: what a server sends compressed."""
-    return {name: len(gzip.compress(open(os.path.join(folder, name), "rb").read(), 9))
-            for name in sorted(os.listdir(folder))}
+    sizes = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as handle:
+            sizes[name] = len(gzip.compress(handle.read(), 9))
+    return sizes
