@@ -36,7 +36,7 @@ test('the demo page reads a typed sentence as the Node runtime does', { skip: !e
   const server = await serve();
   const browser = await browserType.launch({ executablePath: chromium, args: ['--no-sandbox'] });
   try {
-    const page = await browser.newPage({ viewport: { width: 900, height: 420 } });
+    const page = await browser.newPage({ viewport: { width: 900, height: 380 } });
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`http://127.0.0.1:${server.address().port}/demo/index.html`);
