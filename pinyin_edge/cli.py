@@ -13,7 +13,9 @@ from .clitools import Group
 from .evaluation import commands as evaluation
 from .exporters import commands as exporters
 from .exporters.web_command import export_web
+from .ime import commands as ime
 from .runtime import commands as runtime
+from .service import commands as service
 from .training import commands as training
 
 
@@ -23,7 +25,7 @@ def main() -> None:
     """Context-aware Chinese character-to-pinyin on a tiny int8 ONNX model."""
 
 
-main.add_section("Use a model", [runtime.convert, runtime.info])
+main.add_section("Use a model", [runtime.convert, runtime.info, ime.dict_group, service.serve])
 main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
 main.add_section("Other runtimes", [export_web])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",

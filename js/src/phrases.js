@@ -36,34 +36,81 @@ export function phraseWords(chars, words, prefixes) {
   return found;
 }
 
-/**
- * (offset -> reading for every character a phrase reads unambiguously, the offsets the bundle's word
- * exceptions take from their phrase).
- * @param {Object<string, number[]>} wordExceptions
- */
-export function phraseLookup(chars, words, prefixes, wordExceptions) {
-  const found = new Map();
-  const excepted = new Set();
-  for (const [start, end] of phraseWords(chars, words, prefixes)) {
-    const word = chars.slice(start, end).join('');
-    const value = words.get(word);
-    if (value) {
-      value.split(' ').forEach((reading, i) => {
-        if (reading) found.set(start + i, reading);
-      });
-    }
-    const positions = wordExceptions && wordExceptions[word];
-    if (positions) for (const i of positions) excepted.add(start + i);
+/** offset in the phrase -> reading, for each character the phrase reads unambiguously. */
+function wordReadings(words, word) {
+  const out = new Map();
+  const value = words.get(word);
+  if (value) {
+    value.split(' ').forEach((reading, i) => {
+      if (reading) out.set(i, reading);
+    });
   }
-  return { found, excepted };
+  return out;
 }
 
-/** Of the phrase readings, those that decide: never the exception characters nor the excepted offsets. */
-export function decidingPhrases(chars, found, exceptions, excepted) {
+/**
+ * One segmentation of a text: `found` (offset -> reading inside a dictionary phrase), `excepted`
+ * (offsets the bundle's word exceptions take from their phrase), `crossed` (offsets a greedy word
+ * decides although another segmentation would read them otherwise) and `alone` (the excepted offsets
+ * of a text that is one dictionary word: contested there, not dropped).
+ * @param {Object<string, number[]>} wordExceptions
+ */
+export function phraseAnalysis(chars, words, prefixes, wordExceptions) {
+  const found = new Map();
+  let excepted = new Set();
+  const segments = phraseWords(chars, words, prefixes);
+  for (const [start, end] of segments) {
+    const word = chars.slice(start, end).join('');
+    for (const [i, reading] of wordReadings(words, word)) found.set(start + i, reading);
+    const positions = wordExceptions && Object.hasOwn(wordExceptions, word) ? wordExceptions[word] : null;
+    if (positions) for (const i of positions) excepted.add(start + i);
+  }
+  const crossed = new Set();
+  for (const [start, end] of segments) {
+    for (const o of crossedBy(chars, start, end, found, words, prefixes)) crossed.add(o);
+  }
+  let alone = new Set();
+  if (excepted.size && segments.length === 1 && segments[0][0] === 0 && segments[0][1] === chars.length) {
+    alone = excepted; // a word given alone: its dictionary reading stands unless the model is confident
+    excepted = new Set();
+  }
+  return { found, excepted, crossed, alone };
+}
+
+/**
+ * Offsets whose reading the greedy word [start, end) decides although another dictionary word crosses
+ * its end (为人|民 against 人民): the part before the crossing word, and inside the crossing word the
+ * offsets the two phrases read differently.
+ */
+function crossedBy(chars, start, end, found, words, prefixes) {
+  const n = chars.length;
+  for (let p = start + 1; p < end; p++) {
+    let j = p + 1;
+    let last = 0;
+    let piece = '';
+    while (j <= n) {
+      piece += chars[j - 1];
+      if (words.has(piece)) last = j;
+      else if (!prefixes.has(piece)) break;
+      j += 1;
+    }
+    if (last > end) {
+      const other = wordReadings(words, chars.slice(p, last).join(''));
+      const out = [];
+      for (let o = start; o < p; o++) out.push(o);
+      for (let o = p; o < last; o++) if (other.get(o - p) !== found.get(o)) out.push(o);
+      return out;
+    }
+  }
+  return [];
+}
+
+/** Of the phrase readings, those that decide: not the excepted offsets. */
+export function decidingPhrases(found, excepted) {
   if (!found || !found.size) return new Map();
-  if (!exceptions.size && !excepted.size) return found;
+  if (!excepted.size) return found;
   const out = new Map();
-  for (const [o, r] of found) if (!exceptions.has(chars[o]) && !excepted.has(o)) out.set(o, r);
+  for (const [o, r] of found) if (!excepted.has(o)) out.set(o, r);
   return out;
 }
 

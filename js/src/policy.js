@@ -2,7 +2,8 @@
  * The decision policy (pinyin_edge/runtime/policy.py): who reads each character.
  *
  * 1. dictionary (phrases): a polyphone inside a multi-character phrase takes the phrase's reading,
- *    except the bundle's phrase exceptions and word exceptions;
+ *    except at the bundle's word exceptions; where another segmentation contradicts the phrase, or
+ *    the text is a word exception's word alone, the model overrules it at a set confidence;
  * 2. model: a polyphone the model decides is chosen among its candidates;
  * 3. dictionary: the bundle's fixed readings, a Han character's one reading, else a polyphone's
  *    phrase reading or its first reading;
@@ -10,7 +11,7 @@
  * Then 一 and 不 are read in citation tone.
  */
 import { CodePointTable } from './ranges.js';
-import { decidingPhrases, fallbackReading, phraseLookup } from './phrases.js';
+import { decidingPhrases, fallbackReading, phraseAnalysis } from './phrases.js';
 
 /** @typedef {[string, number][]} Ranked */
 
@@ -27,8 +28,8 @@ export class DecisionPolicy {
     this.words = tables.words;
     this.prefixes = tables.prefixes;
     this.phrases = Boolean(runtime.phrases);
-    this.exceptions = new Set(runtime.phrase_exceptions);
     this.wordExceptions = runtime.phrase_word_exceptions;
+    this.contested = runtime.contested;
     this.citation = runtime.citation;
     this.han = new CodePointTable(runtime.han);
     this.staticCache = new Map();
@@ -57,8 +58,8 @@ export class DecisionPolicy {
     return got;
   }
 
-  lookup(chars) {
-    return phraseLookup(chars, this.words, this.prefixes, this.wordExceptions);
+  analyse(chars) {
+    return phraseAnalysis(chars, this.words, this.prefixes, this.wordExceptions);
   }
 
   /**
@@ -68,10 +69,42 @@ export class DecisionPolicy {
    * @returns {Promise<{readings: (string|null)[], sources: string[], candidates: Ranked[]|null}[]>}
    */
   async decide(texts, ranked = false) {
-    const looked = texts.map((chars) => (this.phrases ? this.lookup(chars) : { found: null, excepted: new Set() }));
-    const phrases = texts.map((chars, t) => decidingPhrases(chars, looked[t].found, this.exceptions, looked[t].excepted));
-    const skip = phrases.map((phrase) => (phrase.size ? new Set(phrase.keys()) : null));
-    const predictions = ranked ? await this.scorer.predict(texts, skip) : await this.scorer.bestReadings(texts, skip);
+    const analyses = texts.map((chars) => (this.phrases ? this.analyse(chars) : null));
+    const phrases = analyses.map((a) => (a ? decidingPhrases(a.found, a.excepted) : new Map()));
+    // a phrase another segmentation contradicts: the model may overrule it where it is confident
+    const contested = texts.map((chars, t) => {
+      const c = new Map();
+      const a = analyses[t];
+      if (a && (a.crossed.size || a.alone.size)) {
+        const phrase = phrases[t];
+        for (const o of a.crossed) if (phrase.has(o) && this.isPolyphone(chars[o])) c.set(o, this.contested.crossed);
+        for (const o of a.alone) if (phrase.has(o) && this.isPolyphone(chars[o])) c.set(o, this.contested.alone);
+      }
+      return c;
+    });
+    // the model decides only what no uncontested phrase covers
+    const skip = phrases.map((phrase, t) => {
+      if (!phrase.size) return null;
+      return new Set([...phrase.keys()].filter((o) => !contested[t].has(o)));
+    });
+    let predictions;
+    if (ranked || contested.some((c) => c.size)) {
+      predictions = await this.scorer.predict(texts, skip);
+      predictions.forEach((pred, t) => {
+        if (!contested[t].size) return;
+        const phrase = new Map(phrases[t]); // found stays whole for the fallbacks
+        phrases[t] = phrase;
+        for (const [offset, confidence] of contested[t]) {
+          const got = pred.get(offset);
+          if (got === undefined) continue;
+          if (got[0][0] !== phrase.get(offset) && got[0][1] >= confidence) phrase.delete(offset);
+          else pred.delete(offset);
+        }
+      });
+      if (!ranked) predictions = predictions.map((pred) => new Map([...pred].map(([o, got]) => [o, got[0][0]])));
+    } else {
+      predictions = await this.scorer.bestReadings(texts, skip);
+    }
     return texts.map((chars, t) => {
       const phrase = phrases[t];
       const pairs = chars.map((c) => this.static(c));
@@ -88,7 +121,7 @@ export class DecisionPolicy {
         sources[o] = 'dictionary';
       }
       if (sources.includes('fallback')) {
-        const found = looked[t].found || this.lookup(chars).found;
+        const found = analyses[t] ? analyses[t].found : this.analyse(chars).found;
         sources.forEach((source, o) => {
           if (source === 'fallback') {
             readings[o] = fallbackReading(o, found, this.chars.get(chars[o]));

@@ -57,6 +57,7 @@ def make_texts(word_exceptions, count: int = COUNT, seed: int = 24) -> list:
         lambda: _mixed(rng, sentence() + sentence()),
         lambda: "".join(rng.choice(ODD) for _ in range(rng.randint(1, 12))),  # no Chinese, or little
         lambda: _spliced(rng, sentence(), rng.choice(words) if words else "行"),
+        lambda: rng.choice(words) if words else "行",  # a word exception's word alone
         lambda: _spliced(rng, sentence(), rng.choice(SANDHI)),
         lambda: sentence()[rng.randint(0, 5):][:rng.randint(1, 8)],  # fragments
         lambda: " ".join(sentence()),  # every character spaced out

@@ -22,6 +22,7 @@ from ..bundle import (DICTIONARY, MANIFEST, MANIFEST_SUM, BundleError, encode_di
                       load_bundle, resolve_bundle)
 from ..dictionaries import dictionaries
 from ..readings import STYLE_NAMES, is_han
+from ..runtime.policy import ALONE_CONFIDENCE, CONTESTED_CONFIDENCE
 from ..runtime.predictor import RUN_COST_TOKENS, default_margin
 from ..runtime.sandhi import SANDHI_FORMS
 from ..runtime.tokenizer import _BMP, _char_kind, _lower
@@ -122,10 +123,10 @@ def runtime_tables(manifest) -> Dict:
         "max_length": int(manifest.max_length),
         "context": manifest.context,
         "phrases": bool(manifest.phrases),
-        "phrase_exceptions": list(manifest.phrase_exceptions),
         "phrase_word_exceptions": {w: list(p) for w, p in manifest.phrase_word_exceptions.items()},
         "windows": {"margin": default_margin(max_content), "batch_size": batch_size,
                     "batch_tokens": batch_tokens, "run_cost": RUN_COST_TOKENS},
+        "contested": {"crossed": CONTESTED_CONFIDENCE, "alone": ALONE_CONFIDENCE},
         "citation": {char: dict(forms) for char, forms in SANDHI_FORMS.items()},
         "han": code_point_ranges(lambda cp: int(is_han(chr(cp)))),
         "char_kinds": code_point_ranges(_char_kind_at),
