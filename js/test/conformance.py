@@ -5,7 +5,7 @@
 Texts (deterministic, seeded): the regression texts and the everyday benchmark's sentences as they
 are; joined into long texts that cross window boundaries; mixed with Latin words, digits, other
 scripts, emoji, characters outside the BMP, spaces and control characters; the bundle's word-exception
-phrases and 一/不 in context. The texts go in batches (as the JavaScript test calls them) and each
+phrases alone and in context, and 一/不 in context. The texts go in batches (as the JavaScript test calls them) and each
 batch is read by ``pinyin_batch`` (tone3, tone, normal; the first 200 texts in every style too) and
 ``annotate_batch``.
 """
@@ -51,7 +51,7 @@ def make_texts(word_exceptions, count: int = COUNT, seed: int = 24) -> list:
 
     makers = [
         lambda: "".join(sentence() for _ in range(rng.randint(2, 6))),  # a paragraph
-        lambda: "".join(sentence() for _ in range(rng.randint(20, 60))),  # long: crosses windows
+        lambda: "".join(sentence() for _ in range(rng.randint(30, 120))),  # long: crosses windows
         lambda: "\n".join(sentence() for _ in range(rng.randint(3, 12))),
         lambda: _mixed(rng, sentence()),
         lambda: _mixed(rng, sentence() + sentence()),
