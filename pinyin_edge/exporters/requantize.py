@@ -18,7 +18,7 @@ The rest of the graph and the manifest are copied; the manifest's ``quantization
 (and the calibration range and files for ``static``). Nothing here measures accuracy: evaluate the
 new bundle on dev data before shipping it.
 
-    python -m pinyin_edge.exporters.requantize BUNDLE --out DIR [--method float|row|static]
+    pinyin-edge requantize BUNDLE --out DIR [--method float|row|static]
         [--calibration FILE ...]
 """
 from __future__ import annotations

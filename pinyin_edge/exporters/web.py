@@ -18,8 +18,7 @@ import os
 import shutil
 from typing import Dict, List, Optional, Tuple
 
-from ..bundle import (DICTIONARY, MANIFEST, MANIFEST_SUM, BundleError, encode_dictionary,
-                      load_bundle, resolve_bundle)
+from ..bundle import DICTIONARY, MANIFEST, MANIFEST_SUM, BundleError, encode_dictionary, load_bundle, resolve_bundle
 from ..dictionaries import dictionaries
 from ..readings import STYLE_NAMES, is_han
 from ..runtime.policy import ALONE_CONFIDENCE, CONTESTED_CONFIDENCE

@@ -15,7 +15,8 @@ from ..clitools import Command, guard
 def export_web(bundle, out):
     """Write the browser bundle of BUNDLE (a bundle directory, or `default` / `fast`) to OUT: the graph,
     the policy's tables in compact form, and a manifest with every file's sha256."""
-    from .web import export_web as write, gzipped_sizes
+    from .web import export_web as write
+    from .web import gzipped_sizes
 
     data = guard(lambda: write(bundle, out))
     sizes = gzipped_sizes(out)
