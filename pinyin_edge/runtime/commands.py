@@ -15,6 +15,7 @@ from typing import Iterable, List
 
 import click
 
+from ..bulk.command import bulk_options, convert_files, requested
 from ..clitools import UserError, guard
 
 _CHUNK = 1 << 16
@@ -105,7 +106,8 @@ def _stdin_lines(stream):
 @click.option("--tone-sandhi", is_flag=True, help="Apply tone sandhi (一, 不, third tone).")
 @click.option("--overrides", default=None, metavar="FILE",
               help="User readings that always win: phrase<TAB>reading reading ... per line.")
-def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
+@bulk_options
+def convert(text, style, fmt, model, threads, tone_sandhi, overrides, **bulk):
     """Convert TEXT (or each line of stdin) to pinyin, one reading per character.
 
     \b
@@ -122,6 +124,9 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
         raise UserError(f"unknown format {fmt!r}; choose text or json")
     if threads < 0:
         raise UserError(f"--threads must be >= 0, got {threads}")
+    if requested(bulk):  # convert --input PATH... --output DIR: whole corpora (pinyin_edge/bulk)
+        return convert_files(text, style=style, fmt=fmt, model=model, threads=threads,
+                             tone_sandhi=tone_sandhi, overrides=overrides, **bulk)
     if text is not None:
         try:
             text.encode("utf-8")
