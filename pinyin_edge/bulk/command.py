@@ -14,7 +14,7 @@ _OPTIONS = [
                  help="Bulk mode: files and folders (recursive) to convert into --output; gzip is read "
                       "transparently."),
     click.option("--output", default=None, type=click.Path(file_okay=False), metavar="DIR",
-                 help="Bulk mode: output folder (shards + manifest.jsonl)."),
+                 help="Bulk mode: output folder (shards + manifest.ndjson)."),
     click.option("--field", default=None, metavar="KEY", help="Bulk mode: inputs are JSON lines; convert this key."),
     click.option("--column", default=None, metavar="N|NAME",
                  help="Bulk mode: inputs are TSV; convert this column (0-based index, or a header name)."),
@@ -73,5 +73,5 @@ def convert_files(text, *, style, fmt, model, threads, tone_sandhi, overrides, i
     click.echo(f"converted {totals['lines']} lines ({totals['chars']} characters) of {totals['files']} file(s) "
                f"into {totals['shards']} shard(s) in {output}"
                + (f", {totals['resumed_shards']} of them from an earlier run" if totals["resumed_shards"] else "")
-               + (f"; {totals['bad_lines']} bad line(s) skipped, listed in {output}/manifest.jsonl"
+               + (f"; {totals['bad_lines']} bad line(s) skipped, listed in {output}/manifest.ndjson"
                   if totals["bad_lines"] else ""), err=True)

@@ -182,12 +182,12 @@ def parse(raw: bytes, spec: Spec, column: Optional[int] = None):
         except json.JSONDecodeError as exc:
             raise BadLine(f"malformed JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(record, dict):
-            raise BadLine(f"not a JSON object (a {type(record).__name__})")
+            raise BadLine(f"not a JSON object (got {type(record).__name__})")
         if spec.field not in record:
             raise BadLine(f"no field {spec.field!r}")
         text = record[spec.field]
         if not isinstance(text, str):
-            raise BadLine(f"field {spec.field!r} is not a string (a {type(text).__name__})")
+            raise BadLine(f"field {spec.field!r} is not a string (got {type(text).__name__})")
         return text, record
     row = line.split("\t")
     index = spec.column if column is None else column

@@ -1,7 +1,7 @@
 """Output side of bulk conversion: shard files written atomically, and the manifest of what is done.
 
 A shard file appears under its final name only complete: it is written to a temporary name in the
-same folder, flushed to disk, then renamed. The manifest (``manifest.jsonl`` in the output folder)
+same folder, flushed to disk, then renamed. The manifest (``manifest.ndjson`` in the output folder)
 is append-only JSON lines: a header with the run's options, then one entry per finished shard,
 written after its file is in place, then a closing summary. A kill can lose at most the last
 entry's line (a torn line is ignored on reading), so a shard is either recorded and complete, or
@@ -13,7 +13,7 @@ import json
 import os
 from typing import Dict, List, Optional, Tuple
 
-MANIFEST = "manifest.jsonl"
+MANIFEST = "manifest.ndjson"  # not *.jsonl, so a glob for JSON-lines shards never picks it up
 SCHEMA = 1
 TMP_MARK = ".tmp-"
 
