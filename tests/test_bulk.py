@@ -10,10 +10,9 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from conftest import run_cli
 
 from pinyin_edge.cli import main
-
-from conftest import run_cli
 
 TEXTS = [line.rstrip("\n") for line in open(os.path.join(os.path.dirname(__file__), "regression", "texts.txt"),
                                             encoding="utf-8")]

@@ -48,7 +48,9 @@ class Spec:
 
     @property
     def extension(self) -> str:
-        return {"text": ".txt", "jsonl": ".jsonl", "tsv": ".tsv"}[self.kind]
+        if self.kind == "text":
+            return ".jsonl" if self.fmt == "json" else ".txt"
+        return {"jsonl": ".jsonl", "tsv": ".tsv"}[self.kind]
 
     @property
     def header(self) -> bool:
