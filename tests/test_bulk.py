@@ -146,9 +146,12 @@ def _workers(pid):
     return [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
 
 
-def test_killed_worker_leaves_a_resumable_run(bundle, api, tmp_path):
-    """SIGKILL one worker mid-run: the run stops with a one-line error; --resume then writes every
-    line exactly once, and no shard is half written."""
+@pytest.mark.parametrize("victim", ["worker", "main"])
+def test_killed_process_leaves_a_resumable_run(bundle, api, tmp_path, victim):
+    """SIGKILL a worker (the run stops with a one-line error) or the main process (its workers end
+    too) mid-run: --resume then writes every line exactly once, and no shard is half written."""
+    import psutil
+
     texts = sentences(12000)
     src = tmp_path / "big.txt"
     src.write_text("\n".join(texts) + "\n", encoding="utf-8")
@@ -162,12 +165,17 @@ def test_killed_worker_leaves_a_resumable_run(bundle, api, tmp_path):
         if manifest.exists() and manifest.read_bytes().count(b"\n") >= 4 and len(_workers(proc.pid)) == 2:
             break
         time.sleep(0.05)
-    victim = _workers(proc.pid)[0]
-    os.kill(victim.pid, signal.SIGKILL)
+    workers = _workers(proc.pid)
+    os.kill(workers[0].pid if victim == "worker" else proc.pid, signal.SIGKILL)
     _, stderr = proc.communicate(timeout=60)
-    lines = stderr.decode().strip().splitlines()
-    assert proc.returncode == 1 and lines[-1].startswith("error: a worker process died"), lines
-    done_before = sum(1 for line in manifest.read_text(encoding="utf-8").splitlines() if '"shard"' in line)
+    if victim == "worker":
+        lines = stderr.decode().strip().splitlines()
+        assert proc.returncode == 1 and lines[-1].startswith("error: a worker process died"), lines
+    else:
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert proc.returncode == -signal.SIGKILL and not alive
+    complete_lines = manifest.read_text(encoding="utf-8").split("\n")[:-1]  # a torn last line is not an entry
+    done_before = sum(1 for line in complete_lines if '"shard"' in line)
     assert 3 <= done_before < 600  # stopped mid-run
 
     resumed = subprocess.run(args + ["--resume"], capture_output=True, timeout=120)

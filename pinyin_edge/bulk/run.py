@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -40,10 +41,18 @@ _OPTIONS: dict = {}
 def _init_worker(model: str, threads: int, overrides: Optional[str], options: dict) -> None:
     global _G2P, _OPTIONS
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C for the run
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from ..runtime.g2p import G2P
 
     _G2P = G2P(model=model, threads=threads, overrides=overrides)
     _OPTIONS = options
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A killed main process leaves its workers blocked on the task queue: end them too."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def convert_texts(g2p, texts: List[str], style: str, tone_sandhi: bool) -> List[Optional[List[str]]]:
