@@ -124,7 +124,8 @@ class _Meter:
     def __init__(self, total_bytes: int, enabled: bool, stream: TextIO):
         from ..progress import Progress
 
-        self.progress = Progress(max(total_bytes, 1), "convert", stream=stream, enabled=enabled, unit="bytes")
+        self.progress = Progress(max(total_bytes, 1), "convert", stream=stream, enabled=enabled and total_bytes > 0,
+                                 unit="bytes")
         self.start = time.perf_counter()
         self.bytes = self.chars = 0
         self.total = total_bytes
