@@ -15,7 +15,12 @@ from typing import Iterable, List
 
 import click
 
+from ..bulk.command import bulk_options, convert_files, requested
 from ..clitools import Command, UserError, guard
+from .cli_support import bundle_path as _bundle_path
+from .cli_support import load_g2p as _load_g2p
+from .cli_support import render_line as _render
+from .cli_support import render_parts as _render_parts
 
 _CHUNK = 1 << 16
 _BATCH_LINES = 256
@@ -25,46 +30,6 @@ def _style_help() -> str:
     from ..readings import STYLE_NAMES
 
     return "Output style: " + ", ".join(STYLE_NAMES) + "."
-
-
-def _bundle_path(model) -> str:
-    """The bundle directory a --model value names (see bundle.resolve_bundle), or a one-line error."""
-    from ..bundle import BUNDLED_MODELS, resolve_bundle
-
-    path = resolve_bundle(model)
-    if not os.path.exists(path):
-        if model is None or model in BUNDLED_MODELS:
-            raise UserError(f"the bundled model {model or 'default'} is not installed ({path} is missing); "
-                            f"pass --model PATH to a bundle made by `pinyin-edge export`")
-        raise UserError(f"{model}: no such model bundle directory; pass --model PATH to a bundle "
-                        f"made by `pinyin-edge export`, or a bundled model's name ({', '.join(BUNDLED_MODELS)})")
-    return path
-
-
-def _load_g2p(model, threads: int, overrides=None):
-    from .g2p import G2P
-
-    path = _bundle_path(model)
-    return guard(lambda: G2P(model=path, threads=threads, overrides=overrides))
-
-
-def _render(text: str, items: List[str], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps({"text": text, "pinyin": items}, ensure_ascii=False)
-    return " ".join("" if char.isspace() else item for char, item in zip(text, items))
-
-
-def _render_parts(text: str, parts: Iterable[List[str]], fmt: str) -> Iterable[str]:
-    """:func:`_render` of ``text`` (newline included) in fragments, for items that come in parts."""
-    if fmt == "json":
-        yield '{"text": ' + json.dumps(text, ensure_ascii=False) + ', "pinyin": ['
-    at = 0
-    for items in parts:
-        rendered = (", ".join(json.dumps(i, ensure_ascii=False) for i in items) if fmt == "json"
-                    else _render(text[at:at + len(items)], items, fmt))
-        yield (("" if not at else ", " if fmt == "json" else " ") + rendered)
-        at += len(items)
-    yield "]}\n" if fmt == "json" else "\n"
 
 
 def _write(out, lines: Iterable[str], end: str = "\n") -> None:
@@ -110,7 +75,8 @@ def _stdin_lines(stream):
 @click.option("--tone-sandhi", is_flag=True, help="Apply tone sandhi (一, 不, third tone).")
 @click.option("--overrides", default=None, metavar="FILE",
               help="User readings that always win: phrase<TAB>reading reading ... per line.")
-def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
+@bulk_options
+def convert(text, style, fmt, model, threads, tone_sandhi, overrides, **bulk):
     """Convert TEXT (or each line of stdin) to pinyin, one reading per character.
 
     \b
@@ -127,6 +93,9 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
         raise UserError(f"unknown format {fmt!r}; choose text or json")
     if threads < 0:
         raise UserError(f"--threads must be >= 0, got {threads}")
+    if requested(bulk):  # convert --input PATH... --output DIR: whole corpora (pinyin_edge/bulk)
+        return convert_files(text, style=style, fmt=fmt, model=model, threads=threads,
+                             tone_sandhi=tone_sandhi, overrides=overrides, **bulk)
     if text is not None:
         try:
             text.encode("utf-8")
