@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Iterable, List
+from typing import Dict, Iterable, List
 
 import click
 
@@ -175,8 +175,22 @@ def bundle_summary(model: str) -> dict:
     return {"path": os.path.abspath(model), "files": {k: v or "ok" for k, v in files.items()},
             "graph_bytes": os.path.getsize(graph) if os.path.isfile(graph) else None,
             "graph_loads": loads, "graph_error": load_error,
-            "dictionary_characters": len(manifest.dictionary), "manifest": data,
-            "card": manifest.model_card or None}
+            "dictionary_characters": len(manifest.dictionary), "added_readings": added_readings(manifest),
+            "manifest": data, "card": manifest.model_card or None}
+
+
+def added_readings(manifest) -> Dict[str, List[str]]:
+    """char -> the readings the bundle can give that pypinyin's table does not have (its labelled
+    data taught them: 儿 r5). The pypinyin-compatible functions never emit them."""
+    from ..candidates import CandidateTable
+
+    table = CandidateTable.lazy_pypinyin()
+    out: Dict[str, List[str]] = {}
+    for char, readings in list(manifest.candidates.items()) + [(c, [r]) for c, r in manifest.dictionary.items()]:
+        extra = [r for r in readings if r not in table.get(char)]
+        if extra:
+            out.setdefault(char, []).extend(extra)
+    return out
 
 
 def _percent(value) -> str:
@@ -219,6 +233,10 @@ def _summary_lines(summary: dict) -> List[str]:
     fixed = (metrics.get("fixed_readings") or {}).get("readings")
     if isinstance(fixed, dict) and fixed:
         lines.append(f"fixed readings: {len(fixed)} polyphones the model always read one way")
+    added = summary.get("added_readings")
+    if added:
+        lines.append(f"readings beyond pypinyin's table: "
+                     + ", ".join(f"{c} {' '.join(r)}" for c, r in sorted(added.items())))
     lines.append("context: " + ("whole windows" if data["context"] is None
                                 else f"the model reads {data['context']} tokens on each side of what it decides"))
     known = [f"{k} {str(source[k])[:12] if k == 'commit' else source[k]}"
