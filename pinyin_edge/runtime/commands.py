@@ -235,7 +235,7 @@ def _summary_lines(summary: dict) -> List[str]:
         lines.append(f"fixed readings: {len(fixed)} polyphones the model always read one way")
     added = summary.get("added_readings")
     if added:
-        lines.append(f"readings beyond pypinyin's table: "
+        lines.append("readings beyond pypinyin's table: "
                      + ", ".join(f"{c} {' '.join(r)}" for c, r in sorted(added.items())))
     lines.append("context: " + ("whole windows" if data["context"] is None
                                 else f"the model reads {data['context']} tokens on each side of what it decides"))
