@@ -282,13 +282,17 @@ class G2P:
     def pinyin_batch(self, texts: Sequence[str], style="tone3", heteronym: bool = False,
                      tone_sandhi: bool = False) -> List[list]:
         """:meth:`pinyin` for many texts, with their model windows batched together."""
-        render = styler(style_name(style))
+        name = style_name(style)
+        render = styler(name)
         texts = self._check_texts(texts)
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
             readings = self._final_readings(text, decisions, tone_sandhi)
             if not heteronym:
-                results.append([char if r is None else render(r) for char, r in zip(text, readings)])
+                if name == "tone3":  # canonical readings are tone3: no per-character call
+                    results.append([char if r is None else r for char, r in zip(text, readings)])
+                else:
+                    results.append([char if r is None else render(r) for char, r in zip(text, readings)])
                 continue
             items = []
             for char, reading, cands in zip(text, readings, decisions.candidates):

@@ -44,18 +44,26 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     return found
 
 
+WORD_CACHE_SIZE = 1 << 16  # phrases whose parsed readings the process keeps
+_WORD_READINGS: Dict[str, Tuple[Tuple[int, str], ...]] = {}
+
 WordExceptions = Mapping[str, Collection[int]]  # phrase -> positions in it that the phrase does not decide
 
 
 def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -> Tuple[Dict[int, str], Set[int]]:
     """(:func:`phrase_readings` of ``text``, the offsets a bundle's word exceptions take from their
     phrase), from one segmentation of the text."""
-    tables = dictionaries()
+    cache = _WORD_READINGS
     out: Dict[int, str] = {}
     excepted: Set[int] = set()
     for start, end in phrase_words(text):
         word = text[start:end]
-        for i, reading in tables.word_readings(word):
+        readings = cache.get(word)
+        if readings is None:
+            readings = dictionaries().word_readings(word)
+            if len(cache) < WORD_CACHE_SIZE:  # bounded, whatever a server is fed
+                cache[word] = readings
+        for i, reading in readings:
             out[start + i] = reading
         if word_exceptions:
             excepted.update(start + i for i in word_exceptions.get(word, ()))

@@ -114,8 +114,8 @@ class DecisionPolicy:
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
             pairs = [static_cache.get(c) or static(c) for c in text]
-            readings: List[Optional[str]] = [p[0] for p in pairs]
-            sources = [p[1] for p in pairs]
+            readings: List[Optional[str]] = [r for r, _ in pairs]
+            sources = [s for _, s in pairs]
             for offset, got in pred.items():
                 readings[offset] = got[0][0] if ranked else got
                 sources[offset] = "model"

@@ -194,6 +194,8 @@ class Predictor:
         self._rows = rows
         self._readings: Tuple[Tuple[str, ...], ...] = tuple(readings)
         self._cand_ids, self._cand_valid = ids, valid
+        self._cand_labels: Tuple[Tuple[int, ...], ...] = tuple(
+            tuple(label_index[r] for r in cands) for cands in readings)
         table = np.full(_BMP, -1, dtype=np.int64)
         self._astral_rows = {}
         for char, row in rows.items():
@@ -395,8 +397,19 @@ class Predictor:
         included), without the softmax or the ranking: what a plain reading needs."""
         out: List[Dict[int, str]] = [dict() for _ in texts]
         for batch, rows, logits in self._scored(texts, queries, skip):
-            best = self._candidate_logits(logits, rows).argmax(axis=1).tolist()  # first maximum
-            chosen = iter([self._readings[row][j] for row, j in zip(rows.tolist(), best)])
+            row_list = rows.tolist()
+            width = logits.shape[1]
+            labels = self._cand_labels
+            picked = logits.reshape(-1)[[k * width + label for k, row in enumerate(row_list) for label in labels[row]]]
+            if np.isnan(picked).any():  # numpy's argmax semantics for NaN (never from a sound graph)
+                best = self._candidate_logits(logits, rows).argmax(axis=1).tolist()
+            else:  # the first maximum of each query's candidates, as argmax gives it
+                values, best, at = picked.tolist(), [], 0
+                for row in row_list:
+                    part = values[at:at + len(labels[row])]
+                    at += len(part)
+                    best.append(part.index(max(part)))
+            chosen = iter([self._readings[row][j] for row, j in zip(row_list, best)])
             for window in batch:
                 target = out[window.text]
                 for offset in window.offsets.tolist():
