@@ -113,7 +113,9 @@ class DecisionPolicy:
         static_cache, static, is_polyphone = self.static_cache, self.static, self.table.is_polyphone
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            pairs = [static_cache.get(c) or static(c) for c in text]
+            pairs = list(map(static_cache.get, text))
+            if None in pairs:
+                pairs = [p or static(c) for p, c in zip(pairs, text)]
             readings: List[Optional[str]] = [r for r, _ in pairs]
             sources = [s for _, s in pairs]
             for offset, got in pred.items():

@@ -172,9 +172,10 @@ class Tokenizer:
 
     def _char_info(self, char: str) -> tuple:
         cp = ord(char)
-        if cp < _BMP:
-            kind = int(_bmp_kinds(np.array([cp]))[0])
-            looked_up = int(_BMP_LOWER[cp]) if self.do_lower_case else cp
+        if cp < _BMP:  # the values _bmp_kinds and _BMP_LOWER hold, without numpy
+            kind = _char_kind(char)
+            lower = ord(_lower(char))
+            looked_up = (lower if lower < _BMP else cp) if self.do_lower_case else cp
             info = (kind, int(self._plain[looked_up]), int(self._cont[looked_up]))
         else:
             info = (_astral_kind(char), self.token_id(char), self.token_id(char, True))
