@@ -4,8 +4,8 @@ The runtime reads pypinyin's dictionaries and never changes them. Importing pypi
 about 0.2 s and 55 MB per process (it parses its JSON tables and copies them), more than the model.
 So the first process compiles what pinyin-edge needs (each character's readings, each phrase's
 per-character readings, the phrase prefixes the segmenter walks) into one cache file, and later
-processes load that in about 40 ms and 19 MB (characters in a compact :class:`CharTable`) without importing pypinyin (jieba caches its prefix
-dictionary the same way).
+processes load that in about 40 ms and 19 MB without importing pypinyin (jieba caches its prefix
+dictionary the same way); the characters' readings sit in a compact :class:`CharTable`.
 
 * The cache is keyed by the installed pypinyin data files (path, size, mtime) and this format, so an
   upgrade of either compiles afresh. Each file carries the sha256 of its content, and what it holds is
