@@ -151,6 +151,7 @@ class Tokenizer:
         # char -> (kind, id as a run's first character, id as a continuation): filled on first sight
         # by the same rules as encode's tables, for encode_lists (short texts: no numpy per call).
         self._chars: Dict[str, tuple] = {}
+        self._alone: Dict[str, int] = {}  # the ALONE characters among them -> their id
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> "Tokenizer":
@@ -181,13 +182,18 @@ class Tokenizer:
             info = (_astral_kind(char), self.token_id(char), self.token_id(char, True))
         if len(self._chars) < _CHAR_CACHE:  # bounded, whatever a server is fed
             self._chars[char] = info
+            if info[0] == ALONE:
+                self._alone[char] = info[1]
         return info
 
     def encode_lists(self, text: str) -> "tuple[List[int], List[int]]":
         """:meth:`encode` without special tokens, as Python lists ``(ids, positions)``: the same
         values, without numpy's per-call cost (which dominates on sentence-length texts)."""
+        ids = list(map(self._alone.get, text))
+        if None not in ids:  # Han and punctuation only (most Chinese text): one token per character
+            return ids, list(range(len(text)))
         chars, fill = self._chars, self._char_info
-        ids: List[int] = []
+        ids = []
         positions: List[int] = []
         append_id, append_pos = ids.append, positions.append
         word = False  # is the previous character that has a token a word character?
