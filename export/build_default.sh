@@ -81,9 +81,6 @@ fine_tune() {
     RUN_DIRS=("${dirs[@]}")
 }
 
-EXCEPTIONS=()
-[ "$PHRASES" = --phrases ] && [ "$PHRASE_EXCEPTIONS" = on ] && \
-    EXCEPTIONS=(--phrase-exceptions-from "$OUT/data/gold_train.tsv")
 RUN_DIRS=() TEACHER_DIRS=()
 if [ "$SELF_TRAIN" != off ]; then
     # Teacher then students: the averaged RUNS relabel the weak sentences, and the students train on
@@ -93,7 +90,7 @@ if [ "$SELF_TRAIN" != off ]; then
     fine_tune teacher "$RUNS" "$WEAK_WEIGHT" "$WEAK_CAP" off "$OUT/base" "$ENCODER_LR_SCALE" "${WEAK[@]}"
     TEACHER_DIRS=("${RUN_DIRS[@]}")
     [ -f "$OUT/teacher-bundle/manifest.json" ] || pinyin-edge export "$OUT/teacher" \
-        --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}"
+        --out "$OUT/teacher-bundle" --quantize "$QUANTIZE" $PHRASES
     # The teacher relabels the weak sentences, and the gold sentences' other polyphones too.
     TAUGHT=("$OUT/data/taught-weak/weak_$SELF_TRAIN.tsv" "$OUT/data/taught-gold/weak_$SELF_TRAIN.tsv")
     for taught in "${TAUGHT[@]}"; do
@@ -127,8 +124,8 @@ if [ -n "${FIXED_FROM:-}" ] && [ "${GOLD_ONLY:-off}" = on ]; then
     POLICY+=(--fixed-from)
     for name in $FIXED_FROM; do POLICY+=("$DATA/corpus/$name"); done
 fi
-pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "$QUANTIZE" $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
-pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none $PHRASES "${EXCEPTIONS[@]}" "${POLICY[@]}"
+pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "$QUANTIZE" $PHRASES "${POLICY[@]}"
+pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none $PHRASES "${POLICY[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 [ "${#TEACHER_DIRS[@]}" -gt 0 ] && CARD+=(--teachers "${TEACHER_DIRS[@]}")

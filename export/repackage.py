@@ -86,7 +86,7 @@ def repackage(old: str, out: str, recipe: str, commit: str, data_root: str = Non
         tokenizer=TokenizerSpec(**data["tokenizer"]), quantization=data["quantization"],
         provenance=provenance, metrics=portable.value(data["metrics"]),
         model_card=portable.value(data.get("model_card") or {}), dictionary=data["dictionary"],
-        phrases=data["phrases"], phrase_exceptions=data["phrase_exceptions"],
+        phrases=data["phrases"],
         phrase_word_exceptions=data["phrase_word_exceptions"], context=data["context"])
     write_bundle(out, manifest, graph)
     new, _ = load_bundle(out)

@@ -47,7 +47,7 @@ SCHEMA: Dict[str, Any] = {
     "title": "pinyin-edge bundle manifest",
     "type": "object",
     "required": ["schema_version", "files", "inputs", "outputs", "tokenizer", "vocab", "labels",
-                 "candidates", "max_length", "context", "phrases", "phrase_exceptions",
+                 "candidates", "max_length", "context", "phrases",
                  "phrase_word_exceptions", "quantization", "provenance", "metrics"],
     "additionalProperties": False,
     "properties": {
@@ -71,7 +71,6 @@ SCHEMA: Dict[str, Any] = {
         "max_length": {"type": "integer", "minimum": 8},
         "context": {"type": ["integer", "null"], "minimum": 1},
         "phrases": {"type": "boolean"},
-        "phrase_exceptions": {"type": "array", "uniqueItems": True, "items": _CHAR},
         "phrase_word_exceptions": {"type": "object", "propertyNames": {"type": "string", "minLength": 2},
                                    "additionalProperties": {"type": "array", "minItems": 1, "uniqueItems": True,
                                                             "items": {"type": "integer", "minimum": 0}}},
@@ -275,9 +274,6 @@ class Manifest:
     # The decision policy measured best for this model on dev: does pypinyin's phrase dictionary
     # decide the polyphones it covers (True), or does the model decide every polyphone it knows?
     phrases: bool = True
-    # Characters whose phrase readings the labelled data contradicts (pypinyin's 陂 pi2 where the data
-    # reads bei1): inside phrases too, the model decides them.
-    phrase_exceptions: List[str] = field(default_factory=list)
     # Phrases whose reading at some positions the labelled data contradicts (pypinyin's 倒是 dao3 shi4
     # where the data reads dao4): phrase -> those positions, which the model decides.
     phrase_word_exceptions: Dict[str, List[int]] = field(default_factory=dict)
@@ -291,7 +287,7 @@ class Manifest:
                 "inputs": list(self.inputs), "outputs": list(self.outputs),
                 "tokenizer": {f.name: getattr(self.tokenizer, f.name) for f in fields(TokenizerSpec)}}
         for name in ("vocab", "labels", "candidates", "max_length", "context", "phrases",
-                     "phrase_exceptions", "phrase_word_exceptions", "quantization", "provenance",
+                     "phrase_word_exceptions", "quantization", "provenance",
                      "metrics"):
             data[name] = getattr(self, name)
         return data
@@ -314,7 +310,6 @@ class Manifest:
                    max_length=data["max_length"], graph_sha256=graph["sha256"], graph_file=graph["path"],
                    tokenizer=TokenizerSpec(**data["tokenizer"]), quantization=data["quantization"],
                    provenance=data["provenance"], metrics=data["metrics"], phrases=data["phrases"],
-                   phrase_exceptions=data["phrase_exceptions"],
                    phrase_word_exceptions=data["phrase_word_exceptions"], context=data["context"])
 
 

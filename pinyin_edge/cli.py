@@ -12,7 +12,9 @@ import click
 from .clitools import Group
 from .evaluation import commands as evaluation
 from .exporters import commands as exporters
+from .ime import commands as ime
 from .runtime import commands as runtime
+from .service import commands as service
 from .training import commands as training
 
 
@@ -22,7 +24,7 @@ def main() -> None:
     """Context-aware Chinese character-to-pinyin on a tiny int8 ONNX model."""
 
 
-main.add_section("Use a model", [runtime.convert, runtime.info])
+main.add_section("Use a model", [runtime.convert, runtime.info, ime.dict_group, service.serve])
 main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",
                  [training.prepare, training.import_lac, training.pretrain, training.train, training.average,

@@ -1,6 +1,7 @@
 """One progress line on stderr for every long job (pretraining, training, evaluation, benchmarks).
 
-Redrawn in place on a terminal; in a log file, a plain line every ``every`` seconds.
+Redrawn in place on a terminal (unless ``redraw=False``); in a log file, a plain line every ``every``
+seconds.
 """
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from typing import Optional, TextIO
 
 class Progress:
     def __init__(self, total: int, label: str, stream: Optional[TextIO] = None, enabled: bool = True,
-                 every: Optional[float] = None, unit: str = ""):
+                 every: Optional[float] = None, unit: str = "", redraw: Optional[bool] = None):
         self.total, self.label, self.unit = total, label, unit
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled and total > 0
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)()) if redraw is None else redraw
         self.every = every if every is not None else (0.2 if self.tty else 10.0)
         self.start = self.last = time.perf_counter()
         self.done = 0

@@ -68,7 +68,12 @@ def test_ctrl_c_on_every_command_names_it(path, command, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(command, "callback", body)
-    ctx = click.Context(command, info_name=path[-1], parent=click.Context(main, info_name="pinyin-edge"))
+    ctx = click.Context(main, info_name="pinyin-edge")
+    group = main
+    for word in path[:-1]:  # a nested command's groups, as click builds them
+        group = group.commands[word]
+        ctx = click.Context(group, info_name=word, parent=ctx)
+    ctx = click.Context(command, info_name=path[-1], parent=ctx)
     with pytest.raises(Interrupted) as caught:
         command.invoke(ctx)
     name = " ".join(path)

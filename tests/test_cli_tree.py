@@ -17,7 +17,7 @@ from pinyin_edge.clitools import Command, Group, MultiValueOption, spread_multi_
 PACKAGE = Path(__file__).resolve().parents[1] / "pinyin_edge"
 # The forms DESIGN.md's CLI contract names, plus the build steps a user runs.
 EXPECTED = {"convert", "info", "eval", "bench", "prepare", "import-lac", "pretrain", "train", "average",
-            "export", "repolicy", "card"}
+            "export", "repolicy", "card", "dict annotate", "dict check", "serve"}
 
 
 def leaves(group=main, prefix=()):

@@ -24,8 +24,7 @@ class KnownScorer:
 
 @pytest.fixture
 def policy():
-    return DecisionPolicy(dictionary={"长": "chang2"}, phrases=True, phrase_exceptions=["重"],
-                          phrase_word_exceptions={"银行": [1]})
+    return DecisionPolicy(dictionary={"长": "chang2"}, phrases=True, phrase_word_exceptions={"银行": [1]})
 
 
 def decide(policy, texts, users=None, ranked=False):
@@ -36,7 +35,7 @@ def test_each_source_in_order(policy):
     (leader, bank, again, long, still, latin) = decide(policy, ["他是行长", "去银行", "重新", "很长", "还", "A"])
     assert (leader.readings[2:], leader.sources[2:]) == (["hang2", "zhang3"], ["dictionary"] * 2)  # the phrase
     assert (bank.readings[1:], bank.sources[1:]) == (["yin2", "xing2"], ["dictionary", "model"])  # word exception
-    assert (again.readings, again.sources) == (["zhong4", "xin1"], ["model", "dictionary"])  # character exception
+    assert (again.readings, again.sources) == (["chong2", "xin1"], ["dictionary"] * 2)  # no character-wide exceptions
     assert (long.readings[1], long.sources[1]) == ("chang2", "dictionary")  # the bundle's fixed reading
     assert (still.readings, still.sources) == (["hai2"], ["dictionary"])  # no phrase, no model: pypinyin's default
     assert (latin.readings, latin.sources) == ([None], ["none"])
@@ -76,3 +75,40 @@ def test_the_static_cache_is_bounded(monkeypatch):
     text = "你好世界和平"
     first = decide(small, [text])[0].readings
     assert len(small.static_cache) == 3 and decide(small, [text])[0].readings == first
+
+
+class ConfidentScorer(KnownScorer):
+    """KnownScorer, but reads 会 kuai4 with the probability it is given."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = p
+
+    def predict(self, texts, skip=None):
+        out = super().predict(texts, skip)
+        for i, text in enumerate(texts):
+            for o, char in enumerate(text):
+                if char == "会" and not (skip and skip[i] and o in skip[i]):
+                    out[i][o] = (("kuai4", self.p), ("hui4", 1 - self.p))
+        return out
+
+
+def test_a_phrase_keeps_its_neutral_tone_on_a_one_reading_character():
+    (got,) = decide(DecisionPolicy(), ["很便宜"])
+    assert got.readings[1:] == ["pian2", "yi5"] and got.sources[1:] == ["dictionary"] * 2
+
+
+def test_a_greedy_word_that_another_word_crosses_is_contested():
+    # greedy matching reads 一会|计 (hui4); 会计 (kuai4 ji4) crosses it: the model may overrule, if confident
+    policy = DecisionPolicy()
+    (sure,) = policy.decide(["一会计"], ConfidentScorer(0.95))
+    (unsure,) = policy.decide(["一会计"], ConfidentScorer(0.6))
+    assert (sure.readings[1], sure.sources[1]) == ("kuai4", "model")
+    assert (unsure.readings[1], unsure.sources[1]) == ("hui4", "dictionary")
+
+
+def test_a_word_alone_keeps_its_dictionary_reading_unless_the_model_is_confident(policy):
+    # 银行's position 1 is a word exception: in a sentence the model decides it, alone the word stands
+    (alone, in_text) = decide(policy, ["银行", "去银行"])
+    assert (alone.readings[1], alone.sources[1]) == ("hang2", "dictionary")
+    assert (in_text.readings[2], in_text.sources[2]) == ("xing2", "model")

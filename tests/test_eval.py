@@ -364,7 +364,6 @@ def test_torch_system_takes_a_bundles_policy(bundle, tmp_path, monkeypatch):
     system = make_system("torch", model=str(tmp_path), policy_of=bundle)
     assert system.scorer.decided == set(manifest.candidates)
     assert system.policy.phrases == manifest.phrases and system.policy.dictionary == manifest.dictionary
-    assert system.policy.exceptions == frozenset(manifest.phrase_exceptions)
     assert system.policy.word_exceptions == manifest.phrase_word_exceptions
 
 

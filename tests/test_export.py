@@ -266,21 +266,22 @@ def test_corrupt_checkpoint_in_a_real_process(trained_checkpoint, tmp_path):
     assert proc.stdout == ""
 
 
-def test_export_records_the_phrase_policy_and_exceptions(trained_checkpoint, training_data, tmp_path):
+def test_export_records_the_phrase_policy_and_word_exceptions(trained_checkpoint, training_data, tmp_path):
     out = str(tmp_path / "bundle")
     result = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", out, "--quantize", "none",
-                                       "--no-optimize", "--phrase-exceptions-from", training_data["train_tsv"],
-                                       "--exception-min-count", "1", "--exception-min-disagreement", "0"])
+                                       "--no-optimize", "--word-exceptions-from", training_data["train_tsv"],
+                                       "--word-exception-min-count", "1", "--word-exception-min-disagreement", "0"])
     assert result.exit_code == 0, result.output
     manifest, _ = load_bundle(out)
-    record = manifest.metrics["phrase_exceptions"]
+    record = manifest.metrics["phrase_word_exceptions"]
     assert manifest.phrases is True and record["min_count"] == 1 and record["min_disagreement"] == 0
-    # with no threshold, every decided polyphone labelled inside a phrase is an exception
-    assert manifest.phrase_exceptions and set(manifest.phrase_exceptions) <= set(manifest.candidates)
-    assert set(record["counts"]) == set(manifest.phrase_exceptions)
+    assert set(record["counts"]) == set(manifest.phrase_word_exceptions)
     bad = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b2"), "--no-phrases",
-                                    "--phrase-exceptions-from", training_data["train_tsv"]])
+                                    "--word-exceptions-from", training_data["train_tsv"]])
     assert bad.exit_code != 0 and "needs --phrases" in bad.output
+    gone = CliRunner().invoke(main, ["export", trained_checkpoint, "--out", str(tmp_path / "b3"),
+                                     "--phrase-exceptions-from", training_data["train_tsv"]])
+    assert gone.exit_code == 2  # character-wide exceptions are gone: an unknown option
 
 
 def test_export_records_the_context_and_info_shows_it(trained_checkpoint, tmp_path):

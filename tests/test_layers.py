@@ -1,7 +1,8 @@
 """The package's import rules, read from the source (imports inside functions count as imports).
 
 Layers, lowest first: core (the top-level modules: readings, dictionaries, candidates, bundle, data,
-...) <- runtime <- modeling (the PyTorch model and its checkpoint format) <- {evaluation, exporters,
+...) <- runtime <- {ime, service} (input-method word lists, the JSON-RPC service: users of the
+runtime) <- modeling (the PyTorch model and its checkpoint format) <- {evaluation, exporters,
 training} <- the CLI and the package's lazy front door. A module imports only from lower layers and
 its own package; evaluation, exporters and training never import one another. No import cycles.
 """
@@ -18,8 +19,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = "pinyin_edge"
 
-CORE, RUNTIME, MODELING, TOP, APP = range(5)
-LAYERS = {"runtime": RUNTIME, "modeling": MODELING, "evaluation": TOP, "exporters": TOP, "training": TOP,
+CORE, RUNTIME, SERVICES, MODELING, TOP, APP = range(6)
+LAYERS = {"runtime": RUNTIME, "ime": SERVICES, "service": SERVICES, "modeling": MODELING, "evaluation": TOP, "exporters": TOP, "training": TOP,
           "cli": APP, "__main__": APP, "": APP}  # "": pinyin_edge/__init__.py; any other name is core
 HEAVY = ("torch", "transformers", "onnx", "onnxscript")  # never imported by core or runtime
 
@@ -82,8 +83,8 @@ def test_layers():
     assert not broken, "imports against the layers:\n" + "\n".join(broken)
 
 
-def test_core_and_runtime_never_import_the_training_stack():
-    broken = [f"{name} -> {target}" for name in sorted(MODULES) if layer_of(name)[0] <= RUNTIME
+def test_core_runtime_and_services_never_import_the_training_stack():
+    broken = [f"{name} -> {target}" for name in sorted(MODULES) if layer_of(name)[0] <= SERVICES
               for target in sorted(GRAPH[name]) if target.split(".")[0] in HEAVY]
     assert not broken, "\n".join(broken)
 

@@ -4,8 +4,7 @@ import os
 
 from conftest import rewrite_bundle
 
-from pinyin_edge.exporters.policy import (gold_outside_phrases, phrase_disagreement, phrase_exceptions,
-                                          phrase_word_disagreement, phrase_word_exceptions)
+from pinyin_edge.exporters.policy import gold_outside_phrases, phrase_word_disagreement, phrase_word_exceptions
 
 
 def write_tsv(path, rows):
@@ -15,46 +14,18 @@ def write_tsv(path, rows):
     return str(path)
 
 
-def test_exceptions_are_characters_whose_phrase_readings_the_labels_contradict(tmp_path):
-    # pypinyin reads 银行 yin2 hang2 and 行人 xing2 ren2; these labels say otherwise for 行 twice out of 3.
-    path = write_tsv(tmp_path / "gold.tsv", [
-        ("银行", "- xing2"), ("行人", "- -"), ("银行", "- hang2"), ("银行", "- xing2"),
-        ("长大", "zhang3 -")])
-    counts = phrase_disagreement([path])
-    assert counts["行"] == (3, 2) and counts["长"] == (1, 0)
-    chars, detail = phrase_exceptions([path], decided={"行", "长"}, min_count=3, min_disagreement=0.5)
-    assert chars == ["行"] and detail == {"行": [3, 2]}
-    assert phrase_exceptions([path], decided={"长"}, min_count=3, min_disagreement=0.5)[0] == []  # not decided
-    assert phrase_exceptions([path], decided={"行"}, min_count=4, min_disagreement=0.5)[0] == []   # too few
-    assert phrase_exceptions([path], decided={"行"}, min_count=3, min_disagreement=0.7)[0] == []   # too rare
-
-
-def test_runtime_lets_the_model_decide_the_exceptions_inside_phrases(bundle_copy):
-    from pinyin_edge import G2P
-
-    assert G2P(model=bundle_copy).manifest.phrase_exceptions == []
-    assert G2P(model=bundle_copy).annotate("行人")[0].source == "dictionary"
-    rewrite_bundle(bundle_copy, manifest=lambda data: data.update(phrase_exceptions=["行"]))
-    g2p = G2P(model=bundle_copy)
-    notes = g2p.annotate("行人长大")
-    assert notes[0].source == "model"                            # the exception: the model decides
-    assert (notes[2].reading, notes[2].source) == ("zhang3", "dictionary")  # other phrases still decide
-
-
 def test_a_malformed_policy_is_a_clear_bundle_error(bundle_copy):
     import pytest
 
     from pinyin_edge import G2P
     from pinyin_edge.bundle import BundleError
 
-    for key, value, message in (("phrase_exceptions", "不的", "phrase_exceptions: expected array"),
-                                ("phrase_exceptions", [1], r"phrase_exceptions\[0\]: expected string"),
-                                ("phrases", "yes", "phrases: expected boolean"),
+    for key, value, message in (("phrases", "yes", "phrases: expected boolean"),
                                 ("phrase_word_exceptions", ["银行"], "phrase_word_exceptions: expected object"),
                                 ("phrase_word_exceptions", {"银行": [2]}, "银行: position 2 is outside"),
                                 ("phrase_word_exceptions", {"行": [0]}, r"行 \(key\): expected at least 2"),
                                 ("phrase_word_exceptions", {"银行": []}, "银行: needs at least 1")):
-        valid = {"phrases": True, "phrase_exceptions": [], "phrase_word_exceptions": {}}
+        valid = {"phrases": True, "phrase_word_exceptions": {}}
         rewrite_bundle(bundle_copy, manifest=lambda data: data.update(valid, **{key: value}))
         with pytest.raises(BundleError, match=message):
             G2P(model=bundle_copy)
@@ -74,9 +45,10 @@ def test_word_exceptions_are_phrase_positions_the_labels_contradict(tmp_path):
     assert phrase_word_exceptions([path], decided={"行"}, min_count=2)[0] == {"银行": [1]}
     assert phrase_word_exceptions([path], decided={"行"}, min_disagreement=0.7)[0] == {"行长": [0]}
     assert phrase_word_exceptions([path], decided={"长"})[0] == {}  # 行 is not decided by the model
-    # labels at an excepted position no longer count as covered by a phrase
-    assert gold_outside_phrases([path], True, (), {"银行": [1]})["行"] == {"xing2": 2, "hang2": 1}
-    assert "行" not in gold_outside_phrases([path], True, (), {})
+    # labels at an excepted position no longer count as covered by a phrase (but for a word given
+    # alone, where the phrase reading stands unless the model is confident)
+    assert gold_outside_phrases([path], True, {"银行": [1]})["行"] == {"xing2": 1}
+    assert "行" not in gold_outside_phrases([path], True, {})
 
 
 def test_runtime_lets_the_model_decide_at_word_exceptions_only(bundle_copy):
@@ -113,8 +85,8 @@ def test_repolicy_adds_word_exceptions_to_a_bundle_and_keeps_its_graph(bundle, t
     assert after.graph_sha256 == before.graph_sha256 and after.candidates == before.candidates
     record = after.metrics["phrase_word_exceptions"]
     assert record["counts"] == {"行人": [[0, 2, 2]]} and record["added_to"]["graph_sha256"] == before.graph_sha256
-    assert G2P(model=out).annotate("行人")[0].source == "model"
-    assert G2P(model=bundle).annotate("行人")[0].source == "dictionary"
+    assert G2P(model=out).annotate("有行人")[1].source == "model"
+    assert G2P(model=bundle).annotate("有行人")[1].source == "dictionary"
     # a second pass, the bundle itself as --out, or a missing gold file: one clear line, no traceback
     for args, status, message in (
             ((out, "--out", str(tmp_path / "twice")), 1, "already has 1 word exceptions"),

@@ -50,9 +50,9 @@ REFIT_ROW = {  # replaces DATA_CARD's slice row with --refit
 
 LIMITS = [
     "A polyphone inside a pypinyin dictionary phrase takes the phrase's reading (the bundle's policy, "
-    "measured better on the CPP dev slice), except the manifest's phrase_exceptions (characters whose "
-    "phrase readings the training labels contradict) and phrase_word_exceptions (the same per phrase and "
-    "position: 倒是 dao4, 胸闷 men4); G2P(phrases=False) lets the model decide all.",
+    "measured better on the CPP dev slice), except the manifest's phrase_word_exceptions (phrase "
+    "positions whose reading the training labels contradict: 倒是 dao4, 胸闷 men4); "
+    "G2P(phrases=False) lets the model decide all.",
     "Rare readings of rare characters, mostly in names and classical text (僮 zhuang4 in 僮族, 阏氏 "
     "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
     "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",

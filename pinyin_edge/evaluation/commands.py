@@ -1,4 +1,4 @@
-"""CLI commands that measure: ``eval``, ``bench`` (whose logic lives in bench.py) and ``card`` (card.py).
+"""CLI commands that measure: ``eval``, ``bench`` (the bench package) and ``card`` (card.py).
 
 Top-level imports stay light (click and the standard library); the systems load inside the command.
 """
@@ -107,7 +107,7 @@ def _report(echo, result, header=None) -> None:
     echo()
 
 
-BENCH_SYSTEMS = ("edge", "edge-fp32", "torch", "pypinyin", "g2pm")  # bench.SYSTEM_NAMES, without importing it
+BENCH_SYSTEMS = ("edge", "edge-fp32", "torch", "pypinyin", "g2pm", "pinyin-pro", "napi-pinyin")  # bench.SYSTEM_NAMES
 
 
 def _system_list(ctx, param, value: str) -> List[str]:
@@ -122,42 +122,50 @@ def _system_list(ctx, param, value: str) -> List[str]:
 @click.command(cls=Command, extra="bench",
                short_help="Benchmark accuracy, latency, throughput, memory and size.")
 @click.option("--quick", is_flag=True,
-              help="A small sample (300 sentences for accuracy, few latency calls): about a minute.")
+              help="A small sample (300 sentences per data file for accuracy, few latency calls): a minute or two.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Inference threads of every system (onnxruntime intra-op; OMP/MKL/torch threads).")
 @click.option("--out", type=click.Path(file_okay=False),
-              help="Output folder for bench.json, bench.md, bench.png  [default: benchmarks/results]")
+              help="Output folder for bench.json, bench.md, bench.png  "
+                   "[default: benchmarks/results in a checkout, else ./bench-results]")
 @click.option("--data", "data", cls=MultiValueOption, type=click.Path(dir_okay=False),
-              help="Labelled files (CPP-style X.sent or TSV), the first also feeds the latency inputs  "
-                   "[default: ../shared/data/polyphone/cpp/test.sent]")
+              help="Labelled files (CPP-style X.sent or TSV) to score accuracy on; the first also feeds the "
+                   "timing inputs  [default: none: speed only, on the speed text shipped in the package]")
 @click.option("--model", type=click.Path(), help="The int8 model bundle [default: the bundled model].")
 @click.option("--fp32-model", type=click.Path(), help="An fp32 bundle (export --quantize none) to compare.")
 @click.option("--checkpoint", type=click.Path(),
               help="The PyTorch checkpoint [default: the bundle manifest's source checkpoint, if present].")
 @click.option("--systems", default=",".join(BENCH_SYSTEMS), show_default=True, callback=_system_list,
-              help="Comma-separated systems to measure.")
+              help="Comma-separated systems to measure (pinyin-pro, napi-pinyin: when node is on PATH).")
+@click.option("--targets", "targets", type=click.Path(dir_okay=False),
+              help="Targets file  [default: benchmarks/targets.json in a checkout, else the packaged copy]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True,
               help="Sentences per batched call (throughput and accuracy).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input samples.")
 @click.option("--no-plot", is_flag=True, help="Skip bench.png.")
-def bench(quick, threads, out, data, model, fp32_model, checkpoint, systems, batch_size, seed, no_plot) -> None:
-    """Benchmark every system in one run: accuracy, latency (p50/p95/p99 at batch 1), throughput,
-    cold start, memory and size. Each system runs in its own fresh processes; progress goes to stderr,
-    results to OUT/bench.json, bench.md and bench.png."""
+def bench(quick, threads, out, data, model, fp32_model, checkpoint, systems, targets, batch_size, seed,
+          no_plot) -> None:
+    """Benchmark every system in one run: accuracy (with --data), latency (p50/p95/p99 at batch 1),
+    throughput, cold start, memory and size, checked against the targets file. Each system runs in its
+    own fresh processes; progress goes to stderr, results to OUT/bench.json, bench.md and bench.png."""
     import shlex
     import sys
 
-    from ..clitools import UserError, guard
-    from .bench import DEFAULT_DATA, DEFAULT_OUT, BenchConfig, default_path, run_bench
+    from ..clitools import UserError, guard, need_extra
+    from .bench import BenchConfig, default_out, run_bench
 
-    paths = list(data) or [default_path(DEFAULT_DATA)]
-    missing = [p for p in paths if not os.path.isfile(p)]
+    try:
+        import psutil  # noqa: F401  (the machine's figures)
+    except ImportError as exc:
+        need_extra("bench", exc)
+    missing = [p for p in data if not os.path.isfile(p)]
     if missing:
-        hint = "" if data else " (the default; give --data PATH)"
-        raise UserError(f"{missing[0]}: no such data file{hint}")
-    config = BenchConfig(data=paths, out=out or default_path(DEFAULT_OUT), systems=systems, model=model,
+        raise UserError(f"{missing[0]}: no such data file")
+    if targets is not None and not os.path.isfile(targets):
+        raise UserError(f"{targets}: no such targets file")
+    config = BenchConfig(data=list(data), out=out or default_out(), systems=systems, model=model,
                          fp32_model=fp32_model, checkpoint=checkpoint, threads=threads, quick=quick,
-                         batch_size=batch_size, seed=seed, plot=not no_plot,
+                         batch_size=batch_size, seed=seed, targets=targets, plot=not no_plot,
                          command="pinyin-edge bench " + shlex.join(sys.argv[2:])
                          if len(sys.argv) > 1 and sys.argv[1] == "bench" else None)
     report = guard(lambda: run_bench(config))

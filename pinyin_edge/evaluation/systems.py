@@ -181,7 +181,7 @@ class TorchSystem:
     name = "torch"
 
     def __init__(self, model: Optional[str] = None, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = (), decided: Optional[Collection[str]] = None,
+                 decided: Optional[Collection[str]] = None,
                  fixed: Optional[Mapping[str, str]] = None,
                  phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None) -> None:
         if model is None:
@@ -198,7 +198,7 @@ class TorchSystem:
         from ..runtime.policy import DecisionPolicy
 
         self.scorer = TorchScorer(model, device="cpu", decided=decided)
-        self.policy = DecisionPolicy(fixed, phrases, phrase_exceptions, phrase_word_exceptions)
+        self.policy = DecisionPolicy(fixed, phrases, phrase_word_exceptions)
 
     def predict(self, texts: Sequence[str]) -> List[List[str]]:
         texts = list(texts)
@@ -214,7 +214,7 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
                 *, skip_bad: bool = False, phrases: Optional[bool] = None, policy_of: Optional[str] = None):
     """Build the system called ``name``. ``model`` is used by edge and torch, ``train`` by majority,
     ``threads`` by edge, ``phrases`` (None: the bundle's policy; torch: True) by edge and torch,
-    ``policy_of`` (a bundle whose phrase policy, exceptions, word exceptions, decided characters and
+    ``policy_of`` (a bundle whose phrase policy, word exceptions, decided characters and
     fixed readings to apply) by torch;
     others ignore what they do not use."""
     if name == "pypinyin":
@@ -226,7 +226,6 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
     if name == "edge":
         return EdgeSystem(model=model, threads=threads, phrases=phrases)
     if name == "torch":
-        exceptions: Sequence[str] = ()
         decided: Optional[Collection[str]] = None
         fixed: Optional[Mapping[str, str]] = None
         words: Optional[Mapping[str, Sequence[int]]] = None
@@ -235,10 +234,8 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
 
             manifest, _ = load_bundle(policy_of, verify=False)
             phrases = manifest.phrases if phrases is None else phrases
-            exceptions = manifest.phrase_exceptions
             decided = set(manifest.candidates)
             fixed = manifest.dictionary
             words = manifest.phrase_word_exceptions
-        return TorchSystem(model=model, phrases=True if phrases is None else phrases, phrase_exceptions=exceptions,
-                           decided=decided, fixed=fixed, phrase_word_exceptions=words)
+        return TorchSystem(model=model, phrases=True if phrases is None else phrases, decided=decided, fixed=fixed, phrase_word_exceptions=words)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

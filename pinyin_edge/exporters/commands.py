@@ -25,14 +25,6 @@ def _log(message: str) -> None:
 @click.option("--phrases/--no-phrases", default=True, show_default=True,
               help="The bundle's policy: pypinyin's dictionary phrases decide the polyphones they cover "
                    "(--no-phrases: the model decides every polyphone it knows). Choose on dev data.")
-@click.option("--phrase-exceptions-from", "exceptions_from", cls=MultiValueOption,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Labelled training files: characters whose phrase readings they contradict often "
-                   "enough are decided by the model even inside phrases.")
-@click.option("--exception-min-count", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Labels inside phrases a character needs to become an exception.")
-@click.option("--exception-min-disagreement", type=click.FloatRange(0, 1), default=0.3, show_default=True,
-              help="Share of those labels the phrase must read otherwise.")
 @click.option("--word-exceptions-from", "word_exceptions_from", cls=MultiValueOption,
               type=click.Path(exists=True, dir_okay=False),
               help="Labelled training files: phrases whose reading at a position they contradict often "
@@ -59,25 +51,20 @@ def _log(message: str) -> None:
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
               help="Largest accuracy drop (points) of the shipped graph against PyTorch.")
-def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases, exceptions_from,
-           exception_min_count, exception_min_disagreement, word_exceptions_from, word_exception_min_count,
+def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases,
+           word_exceptions_from, word_exception_min_count,
            word_exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
            fixed_min_share, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     from .onnx_export import ExportSettings, export_bundle
     from .validate import ParityThresholds
 
-    if exceptions_from and not phrases:
-        raise UserError("--phrase-exceptions-from needs --phrases (with --no-phrases the model decides all)")
     if word_exceptions_from and not phrases:
         raise UserError("--word-exceptions-from needs --phrases (with --no-phrases the model decides all)")
     if fixed_from and not gold_from:
         raise UserError("--fixed-from needs --gold-from (the gold labels a fixed reading must never contradict)")
     settings = ExportSettings(quantize=quantize, reduce_range=reduce_range, optimize=not no_optimize,
                               phrases=phrases,
-                              exceptions_from=tuple(exceptions_from or ()),
-                              exception_min_count=exception_min_count,
-                              exception_min_disagreement=exception_min_disagreement,
                               word_exceptions_from=tuple(word_exceptions_from or ()),
                               word_exception_min_count=word_exception_min_count,
                               word_exception_min_disagreement=word_exception_min_disagreement,

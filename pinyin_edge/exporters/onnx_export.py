@@ -32,9 +32,6 @@ class ExportSettings:
     reduce_range: bool = True
     optimize: bool = True             # onnxruntime transformer fusions on the fp32 graph
     phrases: bool = True              # the runtime policy: dictionary phrases decide what they cover
-    exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase exceptions (policy.py)
-    exception_min_count: int = 5
-    exception_min_disagreement: float = 0.3
     word_exceptions_from: Tuple[str, ...] = ()  # labelled files that name the phrase word exceptions
     word_exception_min_count: int = 1
     word_exception_min_disagreement: float = 0.5
@@ -175,16 +172,6 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
     )
     if gold_record is not None:
         manifest.metrics["model_decides"] = gold_record
-    if settings.phrases and settings.exceptions_from:
-        from .policy import phrase_exceptions
-
-        chars, counts = phrase_exceptions(settings.exceptions_from, candidates,
-                                          settings.exception_min_count, settings.exception_min_disagreement)
-        manifest.phrase_exceptions = chars
-        manifest.metrics["phrase_exceptions"] = {
-            "from": data_record(settings.exceptions_from),
-            "min_count": settings.exception_min_count, "min_disagreement": settings.exception_min_disagreement,
-            "counts": counts}  # char -> [labels inside phrases, read otherwise]
     if settings.phrases and settings.word_exceptions_from:
         from .policy import set_word_exceptions
 
@@ -241,8 +228,7 @@ def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, 
     if not settings.gold_from:
         raise ValueError("fixed readings need the gold files (gold_from) that must never contradict them")
     decisions, texts = model_decisions(bundle_dir, settings.fixed_from, settings.fixed_per_file, log=log)
-    gold = gold_outside_phrases(settings.gold_from, manifest.phrases, manifest.phrase_exceptions,
-                                manifest.phrase_word_exceptions)
+    gold = gold_outside_phrases(settings.gold_from, manifest.phrases, manifest.phrase_word_exceptions)
     fixed = fixed_readings(decisions, gold, settings.fixed_min_decisions, settings.fixed_min_share)
     for char, (reading, _, _) in fixed.items():
         del manifest.candidates[char]

@@ -1,11 +1,9 @@
 """The runtime's decision policy, measured on labelled training data and recorded in the bundle.
 
 pypinyin's phrase dictionary decides the polyphones inside its phrases (``Manifest.phrases``), but
-for some characters its conventions are not the data's: it reads 陂 pi2 in phrases where CPP reads
-bei1, 倒 dao3 where the data reads dao4. :func:`phrase_exceptions` finds the characters whose phrase
-readings the labels contradict often enough; the runtime lets the model decide them everywhere.
-:func:`phrase_word_exceptions` does the same per phrase and position (倒是 dao3 shi4, 胸闷 xiong1 men1,
-where the data reads dao4, men4): the model decides there, the phrase still decides elsewhere. Held
+for some phrases its conventions are not the data's. :func:`phrase_word_exceptions` finds the phrase
+positions whose reading the labels contradict often enough (倒是 dao3 shi4, 胸闷 xiong1 men1, where the
+data reads dao4, men4): the model decides there, the phrase still decides elsewhere. Held
 out (a student trained without g2pL dev, exceptions learnt without it) they took g2pL dev
 from 96.78 to 97.64 (115 labels won, 17 lost) and left the CPP dev slice as it was.
 
@@ -29,35 +27,6 @@ from ..bundle import data_record
 
 if TYPE_CHECKING:
     from ..bundle import Manifest
-
-
-def phrase_disagreement(paths: Sequence[str]) -> Dict[str, Tuple[int, int]]:
-    """char -> (labels inside a dictionary phrase, how many of them the phrase reads otherwise)."""
-    from ..data import read_many
-    from ..runtime.phrases import phrase_readings
-
-    counts: Dict[str, Tuple[int, int]] = {}
-    for example in read_many(list(paths)):
-        found = phrase_readings(example.text)
-        for offset, reading in example.labels:
-            if offset in found:
-                char = example.text[offset]
-                seen, wrong = counts.get(char, (0, 0))
-                counts[char] = (seen + 1, wrong + (found[offset] != reading))
-    return counts
-
-
-def phrase_exceptions(paths: Sequence[str], decided: Iterable[str], min_count: int = 5,
-                      min_disagreement: float = 0.3) -> Tuple[List[str], Dict[str, List[int]]]:
-    """(characters the model should decide inside phrases too, their [labels, contradicted] counts).
-
-    Only characters the model decides (``decided``) qualify; each needs ``min_count`` labels inside
-    phrases, of which at least ``min_disagreement`` read otherwise than the phrase."""
-    decided = set(decided)
-    counts = phrase_disagreement(paths)
-    chosen = sorted(c for c, (seen, wrong) in counts.items()
-                    if c in decided and seen >= min_count and wrong / seen >= min_disagreement)
-    return chosen, {c: list(counts[c]) for c in chosen}
 
 
 def phrase_word_disagreement(paths: Sequence[str]) -> Dict[Tuple[str, int], Tuple[int, int]]:
@@ -146,7 +115,7 @@ def model_decisions(bundle: str, text_paths: Sequence[str], per_file: int = 3000
     return counts, len(texts)
 
 
-def gold_outside_phrases(paths: Sequence[str], phrases: bool = True, phrase_exceptions: Iterable[str] = (),
+def gold_outside_phrases(paths: Sequence[str], phrases: bool = True,
                          word_exceptions: Optional[Mapping[str, Sequence[int]]] = None) -> Dict[str, Counter]:
     """char -> gold readings (citation tones) of its labels that no deciding phrase covers (with
     ``phrases`` off, none does)."""
@@ -154,11 +123,10 @@ def gold_outside_phrases(paths: Sequence[str], phrases: bool = True, phrase_exce
     from ..runtime.phrases import deciding_phrases, phrase_lookup
     from ..runtime.sandhi import citation_tone
 
-    exceptions = frozenset(phrase_exceptions)
     counts: Dict[str, Counter] = {}
     for example in read_many(list(paths)):
         found, excepted = phrase_lookup(example.text, word_exceptions) if phrases else (None, ())
-        covered = deciding_phrases(example.text, found, exceptions, excepted)
+        covered = deciding_phrases(found, excepted)
         for offset, reading in example.labels:
             if offset not in covered:
                 char = example.text[offset]

@@ -19,7 +19,7 @@ from .model import autocast
 
 
 class TorchScorer:
-    """``best_readings`` of a checkpoint's model for the polyphones it was trained on (only those in
+    """``best_readings`` (and ranked ``predict``) of a checkpoint's model for the polyphones it was trained on (only those in
     ``decided``, when given: a bundle that leaves some polyphones to the dictionary)."""
 
     def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64,
@@ -40,6 +40,22 @@ class TorchScorer:
         """Per text: offset -> the model's reading of each polyphone it decides, but those in ``skip``
         (per text, a set of offsets or None) and those whose token is ``[UNK]`` (never seen)."""
         results: List[Dict[int, str]] = [{} for _ in texts]
+        for i, offset, logits in self._scores(texts, skip):
+            results[i][offset] = self.labels[int(logits.argmax())]
+        return results
+
+    def predict(self, texts: Sequence[str], *,
+                skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None) -> List[Dict[int, tuple]]:
+        """:meth:`best_readings`, each with its candidates ranked: ((reading, probability), ...)."""
+        results: List[Dict[int, tuple]] = [{} for _ in texts]
+        for i, offset, logits in self._scores(texts, skip):
+            probs = torch.softmax(logits, -1)
+            ranked = sorted(((float(p), k) for k, p in enumerate(probs.tolist()) if p > 0), reverse=True)
+            results[i][offset] = tuple((self.labels[k], p) for p, k in ranked)
+        return results
+
+    def _scores(self, texts: Sequence[str], skip):
+        """(text index, offset, the masked logits over the label set) per polyphone decided."""
         queries: List[Tuple[int, int, Example]] = []  # (text index, window start, window example)
         size = self.meta["max_length"] - 2
         for i, text in enumerate(texts):
@@ -64,10 +80,8 @@ class TorchScorer:
                 logits = self.model(batch["input_ids"].to(self.device), batch["attention_mask"].to(self.device),
                                     batch["query_index"].to(self.device),
                                     batch["candidate_mask"].to(self.device)).float()
-            best = logits.argmax(-1).tolist()
             token_ids = batch["input_ids"].reshape(-1)[batch["query_index"]].tolist()
-            for (b_index, k), label, token_id in zip(batch["origin"], best, token_ids):
+            for row, ((b_index, k), token_id) in enumerate(zip(batch["origin"], token_ids)):
                 i, start, ex = chunk[b_index]
                 if token_id != self.unk:  # an unseen character: the policy's dictionary reads it
-                    results[i][start + ex.labels[k][0]] = self.labels[label]
-        return results
+                    yield i, start + ex.labels[k][0], logits[row]

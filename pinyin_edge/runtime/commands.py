@@ -210,10 +210,8 @@ def _summary_lines(summary: dict) -> List[str]:
                  f"decides; dictionary: {summary['dictionary_characters']} characters read without it")
     if data["phrases"]:
         policy = "dictionary phrases decide the polyphones they cover"
-        if data["phrase_exceptions"]:
-            policy += f", except {''.join(data['phrase_exceptions'])}"
         if data["phrase_word_exceptions"]:
-            policy += f" and {len(data['phrase_word_exceptions'])} phrases' contradicted positions"
+            policy += f", except {len(data['phrase_word_exceptions'])} phrases' contradicted positions"
     else:
         policy = "the model decides every polyphone it knows"
     decides = metrics.get("model_decides")

@@ -23,6 +23,7 @@ from ..styles import styler
 from .policy import DecisionPolicy, Decisions
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
+from .words import WordReading, word_readings
 
 ReadingsSpec = Union[str, Sequence[str]]
 
@@ -329,6 +330,18 @@ class G2P:
                 in enumerate(zip(text, readings, decisions.candidates, decisions.sources))
             ])
         return out
+
+    def word_readings(self, word: str, k: int = 3, style="tone3") -> List[WordReading]:
+        """The ``k`` most probable readings of ``word`` read alone, best first: ``(pinyin, probability)``
+        pairs, one styled item per character (see :mod:`pinyin_edge.runtime.words`)."""
+        return self.word_readings_batch([self._check_text(word)], k=k, style=style)[0]
+
+    def word_readings_batch(self, words: Sequence[str], k: int = 3, style="tone3") -> List[List[WordReading]]:
+        """:meth:`word_readings` for many words, their model windows batched together."""
+        render = styler(style_name(style))
+        words = self._check_texts(words)
+        snapshot = self._overrides
+        return word_readings(words, self.policy, self.predictor, [snapshot.match(w) for w in words], k, render)
 
     def readings(self, text: str, tone_sandhi: bool = False) -> List[Optional[str]]:
         """Canonical readings, one per character (None where a character has no reading)."""

@@ -6,7 +6,7 @@ those characters (93.3% -> 95.5% overall), and the model then only decides what 
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Collection, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Collection, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
@@ -50,24 +50,73 @@ _WORD_READINGS: Dict[str, Tuple[Tuple[int, str], ...]] = {}
 WordExceptions = Mapping[str, Collection[int]]  # phrase -> positions in it that the phrase does not decide
 
 
-def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -> Tuple[Dict[int, str], Set[int]]:
-    """(:func:`phrase_readings` of ``text``, the offsets a bundle's word exceptions take from their
-    phrase), from one segmentation of the text."""
-    cache = _WORD_READINGS
-    out: Dict[int, str] = {}
+class PhraseAnalysis(NamedTuple):
+    """One segmentation of a text: ``found`` (offset -> reading inside a dictionary phrase),
+    ``excepted`` (offsets a bundle's word exceptions take from their phrase), ``crossed`` (offsets a
+    greedy word decides although another segmentation would read them otherwise) and ``alone`` (the
+    excepted offsets of a text that is one dictionary word: the word's reading is contested there,
+    not dropped)."""
+
+    found: Dict[int, str]
+    excepted: Set[int]
+    crossed: Set[int]
+    alone: Set[int]
+
+
+def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None) -> PhraseAnalysis:
+    tables = dictionaries()
+    found: Dict[int, str] = {}
     excepted: Set[int] = set()
-    for start, end in phrase_words(text):
+    words = phrase_words(text)
+    cache = _WORD_READINGS
+    for start, end in words:
         word = text[start:end]
         readings = cache.get(word)
         if readings is None:
-            readings = dictionaries().word_readings(word)
+            readings = tables.word_readings(word)
             if len(cache) < WORD_CACHE_SIZE:  # bounded, whatever a server is fed
                 cache[word] = readings
         for i, reading in readings:
-            out[start + i] = reading
+            found[start + i] = reading
         if word_exceptions:
             excepted.update(start + i for i in word_exceptions.get(word, ()))
-    return out, excepted
+    crossed: Set[int] = set()
+    alone: Set[int] = set()
+    for start, end in words:
+        crossed.update(_crossed(text, start, end, found, tables))
+    if excepted and len(words) == 1 and words[0] == (0, len(text)):
+        # a word given alone: its dictionary reading stands unless the model is confident otherwise
+        alone |= excepted
+        excepted = set()
+    return PhraseAnalysis(found, excepted, crossed, alone)
+
+
+def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -> Tuple[Dict[int, str], Set[int]]:
+    """(:func:`phrase_readings` of ``text``, the offsets a bundle's word exceptions take from their
+    phrase), from one segmentation of the text."""
+    analysis = phrase_analysis(text, word_exceptions)
+    return analysis.found, analysis.excepted
+
+
+def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) -> List[int]:
+    """Offsets whose reading the greedy word ``text[start:end]`` decides although another dictionary
+    word crosses its end (为人|民 against 人民): the part before the crossing word reads otherwise in
+    the other segmentation, and inside the crossing word the two phrases may differ."""
+    words, prefixes = tables.words, tables.prefixes
+    n = len(text)
+    for p in range(start + 1, end):
+        j, last = p + 1, 0
+        while j <= n:
+            piece = text[p:j]
+            if piece in words:
+                last = j
+            elif piece not in prefixes:
+                break
+            j += 1
+        if last > end:
+            other = dict(tables.word_readings(text[p:last]))
+            return list(range(start, p)) + [o for o in range(p, last) if other.get(o - p) != found.get(o)]
+    return []
 
 
 def phrase_readings(text: str) -> Dict[int, str]:
@@ -76,16 +125,14 @@ def phrase_readings(text: str) -> Dict[int, str]:
     return phrase_lookup(text)[0]
 
 
-def deciding_phrases(text: str, found: Optional[Dict[int, str]], exceptions: AbstractSet[str],
-                     excepted: Collection[int] = ()) -> Dict[int, str]:
+def deciding_phrases(found: Optional[Dict[int, str]], excepted: Collection[int] = ()) -> Dict[int, str]:
     """Of a text's phrase readings (``found``; None or empty with phrases off), those that decide:
-    never the bundle's ``exceptions`` (characters the model decides everywhere), nor the ``excepted``
-    offsets (positions in the bundle's word exceptions: phrases whose reading there the labelled data
-    contradicts, which the model decides)."""
+    not the ``excepted`` offsets (positions in the bundle's word exceptions: phrases whose reading
+    there the labelled data contradicts, which the model decides)."""
     if not found:
         return {}
-    if exceptions or excepted:
-        return {o: r for o, r in found.items() if text[o] not in exceptions and o not in excepted}
+    if excepted:
+        return {o: r for o, r in found.items() if o not in excepted}
     return found
 
 

@@ -3,10 +3,15 @@
 In order:
 
 1. **user**: an override (matched by the caller) always wins;
-2. **dictionary (phrases)**: a polyphone inside a multi-character phrase of pypinyin's phrase
-   dictionary takes the phrase's reading (measured better than the model there, on CPP dev), except
-   the bundle's ``phrase_exceptions`` (characters whose phrase readings the labelled data contradicts)
-   and ``phrase_word_exceptions`` (the same, per phrase and position);
+2. **dictionary (phrases)**: a character inside a multi-character phrase of pypinyin's phrase
+   dictionary (greedy forward maximum matching, as pypinyin segments) takes the phrase's reading
+   (measured better than the model there, on CPP dev) where it is a polyphone or the phrase reads it
+   in the neutral tone, except at the bundle's ``phrase_word_exceptions`` (phrase positions whose
+   reading the labelled data contradicts: the model decides there). Two cases are *contested*: the
+   model overrules the phrase only when its probability reaches a bar. A phrase position that another
+   dictionary word crossing the greedy word's end would read otherwise (``CONTESTED_CONFIDENCE``), and
+   a word exception's position when the text is that one word alone (``ALONE_CONFIDENCE``: a word given
+   alone reads as the dictionary word unless the model is confident otherwise);
 3. **model**: a polyphone the scorer decides (for a bundle: in ``manifest.candidates`` with two or
    more readings and present in its vocabulary) is chosen by the model among its candidates;
 4. **dictionary**: a character in the bundle's ``dictionary`` (one reading, or a polyphone the bundle
@@ -30,12 +35,14 @@ from typing import AbstractSet, Dict, List, Mapping, NamedTuple, Optional, Seque
 
 from ..candidates import CandidateTable
 from ..readings import is_han
-from .phrases import deciding_phrases, fallback_reading, phrase_lookup, phrase_readings
+from .phrases import deciding_phrases, fallback_reading, phrase_analysis, phrase_readings
 from .sandhi import SANDHI_FORMS, citation_ranked
 
 Ranked = Tuple[Tuple[str, float], ...]
 
 STATIC_CACHE_SIZE = 1 << 16  # characters whose static decision a policy remembers
+CONTESTED_CONFIDENCE = 0.9  # the model's probability that overrules a contested phrase reading
+ALONE_CONFIDENCE = 0.95  # the same for a word given alone at a word exception (生还 stays huan2: hai2 at 0.93)
 
 
 def _neutral_of(phrase_reading: str, reading: Optional[str]) -> bool:
@@ -60,20 +67,19 @@ class DecisionPolicy:
     Immutable but for a bounded per-character cache; one instance can serve many threads."""
 
     def __init__(self, dictionary: Optional[Mapping[str, str]] = None, phrases: bool = True,
-                 phrase_exceptions: Sequence[str] = (),
                  phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None):
         self.dictionary = dict(dictionary or {})
         self.phrases = bool(phrases)
-        self.exceptions = frozenset(phrase_exceptions)
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+        self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
 
     @classmethod
     def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
         """The policy a bundle's manifest records; ``phrases`` (None: the manifest's) overrides it."""
         return cls(manifest.dictionary, manifest.phrases if phrases is None else phrases,
-                   manifest.phrase_exceptions, manifest.phrase_word_exceptions)
+                   manifest.phrase_word_exceptions)
 
     def static(self, char: str) -> Tuple[Optional[str], str]:
         """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
@@ -100,17 +106,41 @@ class DecisionPolicy:
         """Per text: its readings (canonical, or None), sources and, when ``ranked``, per character
         the ranked candidates. ``users``: per text, offset -> the reading a user override gives."""
         users = users if users is not None else [{} for _ in texts]
-        looked_up = [phrase_lookup(t, self.word_exceptions) if self.phrases else (None, ()) for t in texts]
-        found = [f for f, _ in looked_up]  # None: not yet looked up
-        phrases = [deciding_phrases(t, f, self.exceptions, excepted) for t, (f, excepted) in zip(texts, looked_up)]
-        # the model decides only what no override or phrase covers
+        analyses = [phrase_analysis(t, self.word_exceptions) if self.phrases else None for t in texts]
+        found = [a.found if a else None for a in analyses]  # None: not yet looked up
+        phrases = [deciding_phrases(a.found, a.excepted) if a else {}
+                   for t, a in zip(texts, analyses)]
+        # a phrase another segmentation contradicts: the model may overrule it where it is confident
+        is_polyphone = self.table.is_polyphone
+        contested: List[Dict[int, float]] = [{} for _ in texts]
+        for text, a, c, phrase, user in zip(texts, analyses, contested, phrases, users):
+            if a and (a.crossed or a.alone):
+                c.update((o, CONTESTED_CONFIDENCE) for o in a.crossed if o in phrase and is_polyphone(text[o]))
+                c.update((o, ALONE_CONFIDENCE) for o in a.alone if o in phrase and is_polyphone(text[o]))
+                for o in user:
+                    c.pop(o, None)
+        # the model decides only what no override or uncontested phrase covers
         skip: List[Optional[AbstractSet[int]]] = [
-            (user.keys() | phrase.keys()) if user or phrase else None for user, phrase in zip(users, phrases)]
-        if ranked:
+            ((user.keys() | phrase.keys()) - set(c)) if user or phrase else None
+            for user, phrase, c in zip(users, phrases, contested)]
+        if ranked or any(contested):
             predictions = scorer.predict(texts, skip=skip)
+            for i, (pred, c) in enumerate(zip(predictions, contested)):
+                if c:
+                    phrases[i] = phrase = dict(phrases[i])  # found stays whole for the fallbacks
+                for offset, confidence in c.items():
+                    got = pred.get(offset)
+                    if got is None:
+                        continue
+                    if got[0][0] != phrase[offset] and got[0][1] >= confidence:
+                        del phrase[offset]  # the model's reading stands
+                    else:
+                        del pred[offset]
+            if not ranked:
+                predictions = [{o: got[0][0] for o, got in pred.items()} for pred in predictions]
         else:
             predictions = scorer.best_readings(texts, skip=skip)
-        static_cache, static, is_polyphone = self.static_cache, self.static, self.table.is_polyphone
+        static_cache, static = self.static_cache, self.static
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
             pairs = list(map(static_cache.get, text))
@@ -162,4 +192,9 @@ class DecisionPolicy:
 
     def _dictionary_ranked(self, char: str, reading: str) -> Ranked:
         """The dictionary's reading first (1.0), then the character's other readings (0.0)."""
-        return ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+        got = self.ranked_cache.get((char, reading))
+        if got is None:
+            got = ((reading, 1.0),) + tuple((r, 0.0) for r in self.table.get(char) if r != reading)
+            if len(self.ranked_cache) < STATIC_CACHE_SIZE:  # bounded, as the static cache
+                self.ranked_cache[(char, reading)] = got
+        return got
