@@ -385,10 +385,23 @@ class Predictor:
                 skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None) -> List[Dict[int, Ranked]]:
         """Per text: offset -> candidate readings ranked by probability, ``((reading, p), ...)``.
         Ties keep the manifest's candidate order."""
-        return [{offset: tuple((readings[j], float(probs[j])) for j in np.argsort(-probs, kind="stable"))
-                 for offset, probs in per_text.items()
-                 for readings in (self._readings[self._rows[text[offset]]],)}
-                for text, per_text in zip(texts, self.probabilities(texts, queries, skip=skip))]
+        out: List[Dict[int, Ranked]] = [dict() for _ in texts]
+        readings_of = self._readings
+        for batch, rows, logits in self._scored(texts, queries, skip):
+            probs = self._probabilities(logits, rows)
+            if np.isnan(probs).any():  # keep numpy's per-row NaN ordering (never from a sound graph)
+                orders = [np.argsort(-probs[k, :len(readings_of[row])], kind="stable").tolist()
+                          for k, row in enumerate(rows.tolist())]
+            else:  # one sort per run: padding (probability 0) sorts after every candidate, ties by index
+                orders = np.argsort(-probs, axis=1, kind="stable").tolist()
+            values, row_list, k = probs.tolist(), rows.tolist(), 0
+            for window in batch:
+                target = out[window.text]
+                for offset in window.offsets.tolist():
+                    readings, p = readings_of[row_list[k]], values[k]
+                    target[offset] = tuple((readings[j], p[j]) for j in orders[k][:len(readings)])
+                    k += 1
+        return out
 
     def best_readings(self, texts: Sequence[str],
                       queries: Optional[Sequence[Optional[Iterable[int]]]] = None, *,
