@@ -266,17 +266,20 @@ def render(report: dict) -> str:
                 ("ime_per_s", "IME inputs/s (2-8 chars), one call each", False)):
             fmt = "{:.3f}" if lower_better else "{:,.0f}"
             rows.append(f"| {label} | {fmt.format(e[key])} | {fmt.format(p[key])} | {e[key] / p[key]:.2f}x |")
+    def ratio_row(label, edge, pypinyin, fmt):
+        rows.append(f"| {label} | {fmt.format(edge)} | {fmt.format(pypinyin)} | {edge / pypinyin:.2f}x |")
+
     if "cold_s" in report:
-        c = report["cold_s"]
-        rows.append(f"| cold start s (process) | {c['edge']:.3f} | {c['pypinyin']:.3f} | {c['edge'] / c['pypinyin']:.2f}x |")
+        ratio_row("cold start s (process)", report["cold_s"]["edge"], report["cold_s"]["pypinyin"], "{:.3f}")
     if "rss_mb" in report:
         r = report["rss_mb"]
-        rows.append(f"| peak RSS MB, one call each | {r['edge']:.1f} | {r['pypinyin']:.1f} | {r['edge'] / r['pypinyin']:.2f}x |")
-        rows.append(f"| peak RSS MB, batched | {r['edge-batched']:.1f} | {r['pypinyin']:.1f} | {r['edge-batched'] / r['pypinyin']:.2f}x |")
+        ratio_row("peak RSS MB, one call each", r["edge"], r["pypinyin"], "{:.1f}")
+        ratio_row("peak RSS MB, batched", r["edge-batched"], r["pypinyin"], "{:.1f}")
     m = report["machine"]
     rows.append("")
+    counts = f"; {timing['sentences']} sentences, {timing['words']} words" if timing else ""
     rows.append(f"load average before {m['loadavg_before'][0]:.2f}, after {m['loadavg_after'][0]:.2f} "
-                f"({m['cpus']} CPUs)" + (f"; {timing['sentences']} sentences, {timing['words']} words" if timing else ""))
+                f"({m['cpus']} CPUs){counts}")
     return "\n".join(rows)
 
 

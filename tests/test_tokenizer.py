@@ -115,7 +115,8 @@ def test_list_encoding_matches_the_array_encoding():
     sight of a character and from its cache, for Han-only texts (the fast path) and mixed ones."""
     import random
 
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     alphabet = list("银行长我你。，！AaBİ b\t\n\u3000\u200b\x00.$12ＡａÉéß") + ["\U00020000", "\ud800"]
     for _ in range(2):  # the second pass reads every character from the cache
