@@ -104,8 +104,13 @@ def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) 
     the other segmentation, and inside the crossing word the two phrases may differ."""
     words, prefixes = tables.words, tables.prefixes
     n = len(text)
+    if end >= n:
+        return []
     for p in range(start + 1, end):
-        j, last = p + 1, 0
+        reach = text[p:end + 1]  # a word from p that ends past ``end`` starts with this
+        if reach not in prefixes and reach not in words:
+            continue
+        j, last = end + 1, 0  # shorter pieces all lie on the way (prefixes of a key): no break before
         while j <= n:
             piece = text[p:j]
             if piece in words:
