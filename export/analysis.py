@@ -28,7 +28,6 @@ from pinyin_edge.data import Example, read_labelled
 from pinyin_edge.runtime.policy import DecisionPolicy
 from pinyin_edge.runtime.predictor import Predictor
 
-
 # (text, offset, candidates, the model's log-probabilities over them) -> the scores a choice is made on
 Adjust = Callable[[str, int, Tuple[str, ...], np.ndarray], np.ndarray]
 

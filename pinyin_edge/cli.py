@@ -12,6 +12,7 @@ import click
 from .clitools import Group
 from .evaluation import commands as evaluation
 from .exporters import commands as exporters
+from .exporters.web_command import export_web
 from .ime import commands as ime
 from .runtime import commands as runtime
 from .service import commands as service
@@ -26,9 +27,10 @@ def main() -> None:
 
 main.add_section("Use a model", [runtime.convert, runtime.info, ime.dict_group, service.serve])
 main.add_section("Measure", [evaluation.eval_command, evaluation.bench])
+main.add_section("Other runtimes", [export_web])
 main.add_section("Build a model, in pipeline order (extras: train, export, bench)",
                  [training.prepare, training.import_lac, training.pretrain, training.train, training.average,
-                  exporters.export, exporters.repolicy, evaluation.card])
+                  exporters.export, exporters.repolicy, exporters.requantize, evaluation.card])
 
 
 if __name__ == "__main__":

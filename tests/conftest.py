@@ -266,6 +266,7 @@ def trained_checkpoint(tmp_path_factory, base_model, training_data) -> str:
     """``pinyin-edge train`` output (best/, last/, log.jsonl) after 40 steps. Read-only: copy to tamper."""
     need_training()
     import training_fixtures as tf
+
     from pinyin_edge.training.finetune import finetune
 
     out = str(tmp_path_factory.mktemp("finetuned") / "run")

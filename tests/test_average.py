@@ -5,13 +5,12 @@ import os
 import shutil
 
 import pytest
-
 from conftest import need_training, run_cli
 
 torch = need_training()
 
-from pinyin_edge.training.average import average_checkpoints  # noqa: E402
 from pinyin_edge.modeling.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
+from pinyin_edge.training.average import average_checkpoints  # noqa: E402
 
 
 def _shifted_copy(checkpoint: str, dest: str, shift: float) -> str:

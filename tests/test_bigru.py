@@ -6,12 +6,12 @@ import os
 
 import numpy as np
 import pytest
-
 from conftest import need_training
 
 torch = need_training()
 
 import training_fixtures as tf  # noqa: E402
+
 from pinyin_edge.modeling.bigru import BiGRUConfig, BiGRUModel, reverse_index  # noqa: E402
 
 DEV_TEXTS = tf.plain(tf.DEV_MARKED)
@@ -126,8 +126,9 @@ def test_odd_hidden_size_is_refused():
 # ----------------------------------------------------------------------------------- Auto classes
 
 def test_auto_classes_load_a_saved_bigru(bigru_base):
-    import pinyin_edge.modeling.bigru  # noqa: F401  (registers the model type)
     from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    import pinyin_edge.modeling.bigru  # noqa: F401  (registers the model type)
 
     assert tf.read_json(os.path.join(bigru_base, "config.json"))["model_type"] == "pinyin-edge-bigru"
     assert isinstance(AutoConfig.from_pretrained(bigru_base), BiGRUConfig)
@@ -243,8 +244,8 @@ def test_each_layer_exports_as_one_bidirectional_gru_with_sequence_lens(bigru_bu
 
 
 def test_bundle_decides_as_pytorch_at_any_batch_size(bigru_bundle, bigru_checkpoint):
-    from pinyin_edge.runtime.g2p import G2P
     from pinyin_edge.evaluation.systems import make_system
+    from pinyin_edge.runtime.g2p import G2P
 
     texts = DEV_TEXTS + MIXED_TEXTS
     expected = make_system("torch", model=bigru_checkpoint).predict(texts)
@@ -278,8 +279,8 @@ def test_context_feeds_the_gru_exactly_the_tokens_around_each_query(bigru_bundle
 def test_bundle_model_decisions_match_pytorch_without_phrases(bigru_bundle, bigru_checkpoint):
     """Phrases off, the model decides every polyphone it was trained on (银行, 行长 included): each
     of those readings is the exported GRU's and must be PyTorch's, batched or one text at a time."""
-    from pinyin_edge.runtime.g2p import G2P
     from pinyin_edge.evaluation.systems import make_system
+    from pinyin_edge.runtime.g2p import G2P
 
     texts = DEV_TEXTS + MIXED_TEXTS
     expected = make_system("torch", model=bigru_checkpoint, phrases=False).predict(texts)
@@ -302,8 +303,8 @@ def test_exported_graph_is_padding_invariant_for_batches(bigru_bundles, bigru_ch
     run alone, and as PyTorch does. Exact for fp32; int8 quantizes activations dynamically (one scale
     per batch), so there batching moves logits a little, never a lot."""
     from pinyin_edge.bundle import load_bundle
-    from pinyin_edge.runtime.session import create_session
     from pinyin_edge.modeling.checkpoint import load_checkpoint
+    from pinyin_edge.runtime.session import create_session
 
     manifest, graph = load_bundle(bigru_bundles[kind])
     session = create_session(graph, threads=1, num_labels=len(manifest.labels))

@@ -5,11 +5,20 @@ import re
 import shutil
 
 import pytest
-
 from conftest import rewrite_bundle, run_cli
+
 from pinyin_edge import G2P
-from pinyin_edge.bundle import (MANIFEST, SCHEMA, SCHEMA_VERSION, BundleError, Manifest, default_bundle_dir,
-                                load_bundle, read_manifest, write_bundle)
+from pinyin_edge.bundle import (
+    MANIFEST,
+    SCHEMA,
+    SCHEMA_VERSION,
+    BundleError,
+    Manifest,
+    default_bundle_dir,
+    load_bundle,
+    read_manifest,
+    write_bundle,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -17,7 +17,7 @@ from pinyin_edge.clitools import Command, Group, MultiValueOption, spread_multi_
 PACKAGE = Path(__file__).resolve().parents[1] / "pinyin_edge"
 # The forms DESIGN.md's CLI contract names, plus the build steps a user runs.
 EXPECTED = {"convert", "info", "eval", "bench", "prepare", "import-lac", "pretrain", "train", "average",
-            "export", "repolicy", "card", "dict annotate", "dict check", "serve"}
+            "export", "repolicy", "requantize", "card", "dict annotate", "dict check", "serve", "export-web"}
 
 
 def leaves(group=main, prefix=()):
@@ -47,8 +47,8 @@ def test_every_command_has_help(path):
 def test_group_help_lists_sections_in_pipeline_order():
     out = CliRunner().invoke(main, ["-h"]).stdout
     assert out.index("Use a model:") < out.index("convert") < out.index("Measure:")
-    assert [line.split()[0] for line in out.splitlines()[-8:]] == [
-        "prepare", "import-lac", "pretrain", "train", "average", "export", "repolicy", "card"]
+    assert [line.split()[0] for line in out.splitlines()[-9:]] == [
+        "prepare", "import-lac", "pretrain", "train", "average", "export", "repolicy", "requantize", "card"]
 
 
 def test_help_convert_and_info_import_no_training_stack(bundle):

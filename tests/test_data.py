@@ -2,8 +2,17 @@
 import pytest
 
 from pinyin_edge.data import (
-    DataError, Example, parse_marked, read_cpp, read_labelled, read_many, read_sentence_tsv,
-    read_subset_tsv, test_sentences as labelled_sentences,
+    DataError,
+    Example,
+    parse_marked,
+    read_cpp,
+    read_labelled,
+    read_many,
+    read_sentence_tsv,
+    read_subset_tsv,
+)
+from pinyin_edge.data import (
+    test_sentences as labelled_sentences,
 )
 
 M = "\u2581"

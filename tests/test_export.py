@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import need_training
 
 torch = need_training()
@@ -19,14 +18,13 @@ import training_fixtures as tf  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
 from pinyin_edge import G2P  # noqa: E402
-from pinyin_edge.bundle import (MANIFEST, SCHEMA_VERSION, BundleError, data_record, load_bundle,  # noqa: E402
-                                sha256_file)
+from pinyin_edge.bundle import MANIFEST, SCHEMA_VERSION, BundleError, data_record, load_bundle, sha256_file  # noqa: E402
 from pinyin_edge.cli import main  # noqa: E402
+from pinyin_edge.evaluation.systems import make_system  # noqa: E402
 from pinyin_edge.exporters import onnx_export  # noqa: E402
 from pinyin_edge.exporters.onnx_export import ExportSettings, export_bundle  # noqa: E402
 from pinyin_edge.exporters.validate import ParityError, ParityThresholds  # noqa: E402
 from pinyin_edge.runtime.session import create_session  # noqa: E402
-from pinyin_edge.evaluation.systems import make_system  # noqa: E402
 
 TEXTS = tf.plain(tf.DEV_MARKED) + tf.plain(tf.TRAIN_MARKED) + [
     "2024年AI行业发展很快，银行行长还了钱。",

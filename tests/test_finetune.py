@@ -1,17 +1,15 @@
 """Fine-tuning: loss goes down, checkpoints load, freezing, learning rates, resume, the candidate mask,
 and exact character-to-token alignment for char-vocab and WordPiece tokenizers."""
-import json
-import math
 import os
 import shutil
 
 import pytest
-
 from conftest import need_training
 
 torch = need_training()
 
 import training_fixtures as tf  # noqa: E402
+
 from pinyin_edge.data import Example, read_labelled  # noqa: E402
 from pinyin_edge.modeling.checkpoint import CheckpointError, load_checkpoint  # noqa: E402
 from pinyin_edge.modeling.encoding import Encoder, align_chars, window  # noqa: E402
@@ -185,8 +183,8 @@ def test_resume_without_checkpoint_starts_at_zero(base_model, training_data, tmp
 
 def test_torch_predictor_handles_texts_longer_than_max_length(trained_checkpoint):
     """max_length 32: a 70-character text needs several windows (a fixed margin of 16 looped forever)."""
-    from pinyin_edge.readings import is_han
     from pinyin_edge.evaluation.systems import make_system
+    from pinyin_edge.readings import is_han
 
     text = "".join(tf.plain(tf.TRAIN_MARKED)[:8])
     assert len(text) > 60

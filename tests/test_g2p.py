@@ -292,7 +292,6 @@ def test_missing_model(tmp_path):
 
 
 def test_model_can_be_the_graph_file(bundle):
-    import os
 
     assert G2P(model=os.path.join(bundle, "model.onnx")).pinyin("行业") == ["hang2", "ye4"]
 
@@ -312,6 +311,7 @@ def test_phrase_dictionary_decides_the_polyphones_it_covers(bundle):
 def test_bundle_policy_sets_the_phrase_default(bundle_copy):
     """A bundle exported with --no-phrases lets its model decide phrase polyphones by default."""
     from conftest import rewrite_bundle
+
     from pinyin_edge import G2P
 
     assert G2P(model=bundle_copy).phrases

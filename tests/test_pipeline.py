@@ -4,7 +4,6 @@ import os
 import re
 
 import pytest
-
 from conftest import need_training
 
 need_training()

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from conftest import expected_reading
 
 from pinyin_edge.runtime.predictor import Predictor, split_runs, window_spans
-
-from conftest import expected_reading
 
 
 def assert_same(a, b):
@@ -195,9 +194,9 @@ def test_context_narrows_windows_and_splits_far_queries(bundle):
 
 def test_context_comes_from_the_manifest_unless_given(bundle_copy):
 
-    from pinyin_edge.bundle import BundleError
-
     from conftest import rewrite_bundle
+
+    from pinyin_edge.bundle import BundleError
 
     assert Predictor(bundle_copy).context is None
     rewrite_bundle(bundle_copy, manifest=lambda data: data.update(context=3))

@@ -2,8 +2,8 @@
 import pytest
 
 from pinyin_edge.candidates import CandidateTable
-from pinyin_edge.training.prepare import make_labeller, make_weak, rare_chars, sentence_label, write_tsv
 from pinyin_edge.data import Example, read_labelled
+from pinyin_edge.training.prepare import make_labeller, make_weak, rare_chars, sentence_label, write_tsv
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,7 @@ def test_labellers_and_their_teacher(bundle):
 def test_g2pm_scorer_logits_agree_with_g2pm_and_mark_what_it_decides():
     pytest.importorskip("g2pM")
     import numpy as np
+
     from pinyin_edge.readings import normalize
     from pinyin_edge.training.teachers import G2pMScorer
 

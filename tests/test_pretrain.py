@@ -1,16 +1,15 @@
 """MLM pretraining from zero: the loss falls, the output loads with AutoModel/AutoTokenizer, test
 sentences are kept out of the corpus, and an interrupted run resumes where it stopped."""
-import json
 import math
 import os
 
 import pytest
-
 from conftest import need_training
 
 torch = need_training()
 
 import training_fixtures as tf  # noqa: E402
+
 from pinyin_edge.training.pretrain import PretrainConfig, drop_test_lines, prepare, pretrain  # noqa: E402
 
 

@@ -32,9 +32,9 @@ print(json.dumps({{"out": out, "lazy": lazy, "conv": conv, "heavy": heavy}}))
 
 def test_hundred_thousand_characters(small_window_bundle):
     """A 100,000-character text in windows of 16 tokens: one reading per character, each right."""
-    from pinyin_edge import G2P
-
     from conftest import expected_reading
+
+    from pinyin_edge import G2P
 
     unit = "银行行长说行业重新了解。长行走，"
     text = (unit * (100_000 // len(unit) + 1))[:100_000]

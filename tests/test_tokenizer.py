@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
+from conftest import VOCAB
 
 from pinyin_edge.runtime.tokenizer import Tokenizer
-
-from conftest import VOCAB
 
 
 @pytest.fixture(scope="module")

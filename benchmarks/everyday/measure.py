@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 
 from pinyin_edge.data import read_sentence_tsv
 from pinyin_edge.evaluation.systems import make_system
-from pinyin_edge.readings import is_han
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SYSTEMS = (("edge (default bundle)", "edge", None), ("edge (fast bundle)", "edge", "fast"),

@@ -57,16 +57,18 @@ LIMITS = [
     "yan1 zhi1, 稽粥 yu4), are often wrong: the labelled data shows them a few times or never.",
     "Polyphones never seen in training take their phrase's reading, else pypinyin's default one.",
     "Readings outside pypinyin's table that training never showed cannot be produced.",
-    "Traditional-character text: training text is simplified, so the model reads polyphones among "
-    "traditional characters less well (銀行行長 gives the second 行 xing2); phrases and the dictionary "
-    "still cover much of it.",
+    "Traditional-character text is read through a simplified mapping (runtime/t2s.tsv, from OpenCC's "
+    "data); a text with no traditional-only character is read as simplified (睡不著 zhu4: "
+    "G2P(traditional=True) forces the mapping).",
+    "Neutral tones come from pypinyin's phrase table, which marks few of them (便宜 yi5, but 衣服 fu2, "
+    "时候 hou4), and 儿 after a word reads er2: the everyday set (benchmarks/everyday) counts these.",
     "Tone sandhi is off by default (citation tones, as CPP and g2pL label: 一 yi1 and 不 bu4 whatever "
     "a phrase or the model says); tone_sandhi=True applies the rules for 一, 不 and third-tone pairs.",
 ]
 GOLD_ONLY_LIMIT = (  # a bundle exported with --gold-from (metrics.model_decides)
     "The model decides only the polyphones gold labels taught it (metrics.model_decides); those it "
     "learnt from weak labels alone (pypinyin's readings: 〇, most traditional characters, rare ones) take "
-    "their phrase's reading, else pypinyin's default one, which read them better (export/README.md).")
+    "their phrase's reading, else pypinyin's default one, which read them better (docs/tried.md).")
 
 
 FIXED_LIMIT = (  # a bundle exported with --fixed-from (metrics.fixed_readings)
@@ -113,7 +115,8 @@ def compare(bundle: str, dev: str, log: Callable[[str], None] = print) -> dict:
     texts = [ex.text for ex in dataset][:300]
     samples, _ = time_calls(system.g2p.pinyin, texts, texts[:20], max_seconds=60)
     g2p = system.g2p
-    row = {"bundle": os.path.basename(os.path.normpath(bundle)), "base_model": g2p.manifest.provenance.get("base_model"),
+    row = {"bundle": os.path.basename(os.path.normpath(bundle)),
+           "base_model": g2p.manifest.provenance.get("base_model"),
            "dev_slice_accuracy": round(result.accuracy, 4),
            "bytes": os.path.getsize(os.path.join(g2p.model_path, g2p.manifest.graph_file)),
            "p50_ms": round(statistics.median(samples), 3)}
@@ -161,7 +164,8 @@ def write_card(bundle: str, data: str, base: str, base_dir: Optional[str] = None
     record = None
     if training_record_from:
         record, _ = load_bundle(training_record_from)
-        if record.graph_sha256 != manifest.graph_sha256:
+        requantized = (manifest.quantization.get("requantized") or {}).get("from_graph_sha256")
+        if record.graph_sha256 not in (manifest.graph_sha256, requantized):
             raise ValueError(f"{training_record_from} has other weights (graph sha256 differs): "
                              "its training record would not describe this bundle")
     poly = os.path.join(data, "polyphone")

@@ -197,7 +197,8 @@ CARD_BASES = ("lac", "pretrain")  # card.ARCHITECTURES' keys (kept here so that 
 @click.option("--install", type=click.Path(file_okay=False), help="Also write the carded bundle here.")
 @click.option("--name", default="pinyin-edge default", show_default=True, help="The card's model name.")
 @click.option("--training-record-from", type=click.Path(exists=True, file_okay=False), metavar="BUNDLE",
-              help="A carded bundle with the same weights (a policy change: `pinyin-edge repolicy`): its "
+              help="A carded bundle with the same weights (a policy change: `pinyin-edge repolicy`, or "
+                   "the graph `pinyin-edge requantize` started from): its "
                    "training record is kept, as the run folders may be gone.")
 def card(bundle, data, base, base_dir, finetune, teachers, compare_with, dev, refit, install, name,
          training_record_from):

@@ -237,5 +237,6 @@ def make_system(name: str, model: Optional[str] = None, train: Sequence[str] = (
             decided = set(manifest.candidates)
             fixed = manifest.dictionary
             words = manifest.phrase_word_exceptions
-        return TorchSystem(model=model, phrases=True if phrases is None else phrases, decided=decided, fixed=fixed, phrase_word_exceptions=words)
+        return TorchSystem(model=model, phrases=True if phrases is None else phrases, decided=decided,
+                           fixed=fixed, phrase_word_exceptions=words)
     raise ValueError(f"unknown system {name!r}; choose one of: {', '.join(SYSTEMS)}")

@@ -101,3 +101,21 @@ def repolicy(bundle, out, paths, min_count, min_disagreement):
     click.echo(f"{out}: {count} phrases with word exceptions; graph unchanged")
 
 
+@click.command(cls=Command, extra="export", short_help="Make a bundle's graph batch-invariant.")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Bundle directory to write (not BUNDLE itself).")
+@click.option("--method", type=click.Choice(["float", "row", "static"]), default="float", show_default=True,
+              help="What replaces the per-batch activation quantization: a float matmul over the int8 "
+                   "weights, per-row scales, or scales calibrated once.")
+@click.option("--calibration", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Training/dev data or corpus text for --method static (never a test split).")
+@click.option("--max-calibration-texts", type=click.IntRange(min=1), default=50000, show_default=True)
+def requantize(bundle, out, method, calibration, max_calibration_texts):
+    """Rewrite BUNDLE's graph so that a text reads the same alone and in any batch: the dynamic
+    activation quantization (one scale per batch) is replaced by METHOD. Readings and manifest
+    otherwise unchanged; the new graph's sha256 is recorded."""
+    from .requantize import requantize as run
+
+    got = guard(lambda: run(bundle, out, list(calibration or ()), method, max_calibration_texts))
+    click.echo(f"{out}: activations {got['activations']}")

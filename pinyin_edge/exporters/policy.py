@@ -11,12 +11,13 @@ from 96.78 to 97.64 (115 labels won, 17 lost) and left the CPP dev slice as it w
 weak labels alone learnt pypinyin's reading (the weak labels came from pypinyin's dictionary, or from a
 teacher that did), and the dictionary reads it better than the model's imitation: on pypinyin's own
 phrases, 98.3% against 98.7% for such characters seen 100+ times, 50.8% against 84.0% for those seen
-under 5 (`export/README.md`). 〇 in dates and traditional characters (發, 題) were the visible cases.
+under 5 (docs/tried.md). 〇 in dates and traditional characters (發, 題) were the visible cases.
 
 :func:`fixed_readings` finds the polyphones the model always reads one way: on a sample of unlabelled
 text it chose that reading nearly every time, and no gold label outside a deciding phrase reads the
-character otherwise (和 he2, 给 gei3, 看 kan4; not 了, which gold reads liao3 outside phrases). The bundle reads those from its dictionary instead,
-so the model runs for fewer characters (and fewer texts at all) at no measured cost in accuracy.
+character otherwise (和 he2, 给 gei3, 看 kan4; not 了, which gold reads liao3 outside phrases). The
+bundle reads those from its dictionary instead, so the model runs for fewer characters (and fewer
+texts at all) at no measured cost in accuracy.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import tempfile
 
 import click
 
-from ..clitools import Command, Group, UserError, guard
+from ..clitools import Group, UserError, guard
 
 FORMAT_CHOICE = click.Choice(["rime", "libpinyin", "plain"])
 

@@ -19,8 +19,9 @@ from .model import autocast
 
 
 class TorchScorer:
-    """``best_readings`` (and ranked ``predict``) of a checkpoint's model for the polyphones it was trained on (only those in
-    ``decided``, when given: a bundle that leaves some polyphones to the dictionary)."""
+    """``best_readings`` (and ranked ``predict``) of a checkpoint's model for the polyphones it was
+    trained on (only those in ``decided``, when given: a bundle that leaves some polyphones to the
+    dictionary)."""
 
     def __init__(self, checkpoint: str, device: str = "cpu", batch_size: int = 64,
                  decided: Optional[Collection[str]] = None):

@@ -54,9 +54,22 @@ def _render(text: str, items: List[str], fmt: str) -> str:
     return " ".join("" if char.isspace() else item for char, item in zip(text, items))
 
 
-def _write(out, lines: Iterable[str]) -> None:
+def _render_parts(text: str, parts: Iterable[List[str]], fmt: str) -> Iterable[str]:
+    """:func:`_render` of ``text`` (newline included) in fragments, for items that come in parts."""
+    if fmt == "json":
+        yield '{"text": ' + json.dumps(text, ensure_ascii=False) + ', "pinyin": ['
+    at = 0
+    for items in parts:
+        rendered = (", ".join(json.dumps(i, ensure_ascii=False) for i in items) if fmt == "json"
+                    else _render(text[at:at + len(items)], items, fmt))
+        yield (("" if not at else ", " if fmt == "json" else " ") + rendered)
+        at += len(items)
+    yield "]}\n" if fmt == "json" else "\n"
+
+
+def _write(out, lines: Iterable[str], end: str = "\n") -> None:
     # a closed pipe (`| head`) raises BrokenPipeError here; click then exits quietly
-    out.write("".join(line + "\n" for line in lines).encode("utf-8"))
+    out.write("".join(line + end for line in lines).encode("utf-8"))
     out.flush()
 
 
@@ -130,8 +143,23 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
             rendered.extend(_render(line, items, fmt) for line, items in zip(group, results))
         return rendered
 
+    def emit(lines: List[str]) -> None:
+        """Write the lines' output; a long line piece by piece, as its readings are ready."""
+        from .stream import PIECE_CHARS
+
+        start = 0
+        for i, line in enumerate(lines):
+            if len(line) > 2 * PIECE_CHARS:
+                _write(out, convert_lines(lines[start:i]))
+                parts, done = g2p.iter_pinyin(line, style=style, tone_sandhi=tone_sandhi), object()
+                guarded = iter(lambda: guard(lambda: next(parts, done)), done)
+                for fragment in _render_parts(line, guarded, fmt):
+                    _write(out, [fragment], end="")
+                start = i + 1
+        _write(out, convert_lines(lines[start:]))
+
     if text is not None:
-        _write(out, convert_lines([text]))
+        emit([text])
         return
     lineno = 0
     for raw_lines in _stdin_lines(_binary(sys.stdin)):
@@ -147,7 +175,7 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
                          f"convert the input to UTF-8 first")
                 break
         if decoded:
-            _write(out, convert_lines(decoded))
+            emit(decoded)
         if error:
             raise UserError(error)
 

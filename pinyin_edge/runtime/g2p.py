@@ -15,15 +15,17 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from dataclasses import dataclass, field, replace
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..readings import STYLE_NAMES, ReadingError, is_han, normalize
 from ..styles import styler
+from . import stream
 from .policy import DecisionPolicy, Decisions
 from .predictor import Predictor
 from .sandhi import apply_tone_sandhi
-from .words import WordReading, word_readings
+from .traditional import Simplifier
+from .words import WordReading, check_k, read_words
 
 ReadingsSpec = Union[str, Sequence[str]]
 
@@ -138,7 +140,7 @@ def read_overrides(path: Union[str, "os.PathLike[str]"]) -> Dict[str, Tuple[str,
     table: Dict[str, Tuple[str, ...]] = {}
     for lineno, line in enumerate(raw.split(b"\n"), 1):
         try:
-            text = line.decode("utf-8-sig" if lineno == 1 else "utf-8").rstrip("\r")
+            text = line.decode("utf-8-sig").rstrip("\r")  # a BOM on any line: files get concatenated
         except UnicodeDecodeError as exc:
             raise OverrideError(f"{path}:{lineno}: not UTF-8 ({exc.reason})") from None
         if not text.strip() or text.lstrip().startswith("#"):
@@ -180,7 +182,9 @@ class G2P:
     onnxruntime intra-op threads; ``providers``: onnxruntime execution providers (default CPU);
     ``overrides``: a dict ``{phrase: readings}``, pairs, or an overrides file path (see
     :func:`read_overrides`); ``phrases``: override the bundle's phrase policy; ``context``: tokens the
-    model reads around the characters it decides (default: the bundle's; None: whole windows).
+    model reads around the characters it decides (default: the bundle's; None: whole windows);
+    ``traditional``: read traditional characters through their simplified forms (``"auto"``: texts that
+    have a traditional-only character; True: every text; False: never; see runtime/traditional.py).
     A G2P can be shared by many threads; adding overrides while others
     convert is safe (each call sees one consistent set).
     """
@@ -189,7 +193,7 @@ class G2P:
                  providers: Optional[Sequence] = None,
                  overrides: Optional[Union[Mapping[str, ReadingsSpec], Iterable, str, "os.PathLike[str]"]] = None,
                  *, verify: bool = True, batch_size: int = 64, phrases: Optional[bool] = None,
-                 context: Union[int, None, str] = "bundle"):
+                 context: Union[int, None, str] = "bundle", traditional: Union[str, bool] = "auto"):
         self.predictor = Predictor(model, threads=threads, providers=providers, verify=verify,
                                    batch_size=batch_size, context=context)
         self.manifest = self.predictor.manifest
@@ -197,6 +201,7 @@ class G2P:
         self.policy = DecisionPolicy.from_manifest(self.manifest, phrases)
         self.phrases = self.policy.phrases
         self.model_path = self.predictor.path
+        self.simplifier = Simplifier(traditional)
         self._lock = threading.Lock()
         self._overrides = _Overrides({})
         if overrides is not None:
@@ -253,7 +258,11 @@ class G2P:
     def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[Decisions]:
         """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
-        return self.policy.decide(texts, self.predictor, ranked, [snapshot.match(t) for t in texts])
+        # decided on the simplified forms, same length; overrides match both (the original's win)
+        simplified = [self.simplifier.simplify(t) for t in texts]
+        users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
+                 for t, s in zip(texts, simplified)]
+        return self.policy.decide(simplified, self.predictor, ranked, users)
 
     # -- public API ---------------------------------------------------------------------------------------
     @staticmethod
@@ -283,9 +292,19 @@ class G2P:
     def pinyin_batch(self, texts: Sequence[str], style="tone3", heteronym: bool = False,
                      tone_sandhi: bool = False) -> List[list]:
         """:meth:`pinyin` for many texts, with their model windows batched together."""
+        texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def iter_pinyin(self, text: str, style="tone3", heteronym: bool = False,
+                    tone_sandhi: bool = False) -> Iterator[list]:
+        """:meth:`pinyin` of ``text`` in consecutive parts, each given back as soon as it is ready
+        (a long text in pieces of a few thousand characters; the same items as :meth:`pinyin`)."""
+        text = self._check_text(text)
+        return stream.in_pieces(self, text, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
+
+    def _pinyin_batch(self, texts: List[str], style, heteronym: bool, tone_sandhi: bool) -> List[list]:
         name = style_name(style)
         render = styler(name)
-        texts = self._check_texts(texts)
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
             readings = self._final_readings(text, decisions, tone_sandhi)
@@ -317,8 +336,12 @@ class G2P:
 
     def annotate_batch(self, texts: Sequence[str], style="tone3",
                        tone_sandhi: bool = False) -> List[List[CharAnnotation]]:
-        render = styler(style_name(style))
         texts = self._check_texts(texts)
+        return stream.batch(self, texts, lambda group: self._annotate_batch(group, style, tone_sandhi),
+                            rebase=lambda items, at: [replace(a, offset=a.offset + at) for a in items])
+
+    def _annotate_batch(self, texts: List[str], style, tone_sandhi: bool) -> List[List[CharAnnotation]]:
+        render = styler(style_name(style))
         out = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=True)):
             readings = self._final_readings(text, decisions, tone_sandhi)
@@ -340,17 +363,16 @@ class G2P:
         """:meth:`word_readings` for many words, their model windows batched together."""
         render = styler(style_name(style))
         words = self._check_texts(words)
-        snapshot = self._overrides
-        return word_readings(words, self.policy, self.predictor, [snapshot.match(w) for w in words], k, render)
+        check_k(k)
+        return read_words(words, self._decide_batch(words, ranked=True), k, render)
 
     def readings(self, text: str, tone_sandhi: bool = False) -> List[Optional[str]]:
         """Canonical readings, one per character (None where a character has no reading)."""
         text = self._check_text(text)
         return self._final_readings(text, self._decide_batch([text], ranked=False)[0], tone_sandhi)
 
-    @staticmethod
-    def _final_readings(text: str, decisions: Decisions, tone_sandhi: bool) -> List[Optional[str]]:
+    def _final_readings(self, text: str, decisions: Decisions, tone_sandhi: bool) -> List[Optional[str]]:
         if not tone_sandhi:
             return decisions.readings
         locked = {i for i, source in enumerate(decisions.sources) if source == "user"}
-        return apply_tone_sandhi(text, decisions.readings, locked)
+        return apply_tone_sandhi(self.simplifier.simplify(text), decisions.readings, locked)

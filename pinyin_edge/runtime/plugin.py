@@ -35,6 +35,7 @@ from pypinyin.phrases_dict import phrases_dict as _BUILTIN_PHRASES
 from ..readings import ReadingError, normalize
 from ..styles import to_style
 from .g2p import G2P
+from .phrases import phrase_words
 from .sandhi import citation_tone
 
 _shared: Dict[Tuple[Optional[str], int], G2P] = {}
@@ -110,8 +111,11 @@ class EdgeConverter(UltimateConverter):
         """offset -> (source, canonical readings best first) for each character of ``text`` that the
         model or a user override decides."""
         out: Dict[int, Decision] = {}
+        # traditional text: pypinyin's phrases (simplified) miss its words, so decisions inside them count
+        simplified = self.g2p.simplifier.simplify(text)
+        in_words = set() if simplified == text else {o for s, e in phrase_words(simplified) for o in range(s, e)}
         for ann in self.g2p.annotate(text, style="tone3"):
-            if ann.source == "model" or ann.source == "user":
+            if ann.source == "model" or ann.source == "user" or (ann.source == "dictionary" and ann.offset in in_words):
                 ranked = (ann.reading,) + tuple(r for r, _ in ann.candidates if r != ann.reading)
                 out[ann.offset] = (ann.source, ranked)
         return out

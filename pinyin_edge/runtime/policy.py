@@ -63,7 +63,7 @@ class Decisions(NamedTuple):
 
 class DecisionPolicy:
     """A bundle's policy (see the module docstring): ``dictionary`` (char -> its fixed reading),
-    ``phrases`` (do dictionary phrases decide?), ``phrase_exceptions`` and ``phrase_word_exceptions``.
+    ``phrases`` (do dictionary phrases decide?) and ``phrase_word_exceptions``.
     Immutable but for a bounded per-character cache; one instance can serve many threads."""
 
     def __init__(self, dictionary: Optional[Mapping[str, str]] = None, phrases: bool = True,

@@ -13,9 +13,9 @@ otherwise: :data:`~pinyin_edge.runtime.policy.ALONE_CONFIDENCE`). Then:
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Mapping, NamedTuple, Sequence, Tuple
+from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple
 
-from .policy import Decisions, DecisionPolicy, Ranked
+from .policy import Decisions, Ranked
 
 
 class WordReading(NamedTuple):
@@ -73,11 +73,3 @@ def read_words(words: Sequence[str], decisions: Sequence[Decisions], k: int,
                      for char, ranked in zip(word, position_candidates(decided))]
         out.append(k_best(positions, k))
     return out
-
-
-def word_readings(words: Sequence[str], policy: DecisionPolicy, scorer, users: Sequence[Mapping[int, str]],
-                  k: int, render: Callable[[str], str]) -> List[List[WordReading]]:
-    """Per word, its ``k`` best readings through the policy and the scorer, batched."""
-    check_k(k)
-    words = list(words)
-    return read_words(words, policy.decide(words, scorer, True, list(users)), k, render)

@@ -23,7 +23,7 @@ from ..modeling.checkpoint import atomic_dir, write_json
 from ..modeling.model import autocast, resolve_device
 from .common import JsonlLog, Progress, seed_everything, warmup_cosine
 from .presets import PRESETS, EncoderPreset, bert_config
-from .vocab import save_tokenizer, build_vocab
+from .vocab import build_vocab, save_tokenizer
 
 
 @dataclass

@@ -35,10 +35,10 @@ def compute(model: str):
     """name of a call form -> list of outputs, one per text."""
     from click.testing import CliRunner
     from pypinyin import Style
+    from pypinyin.core import Pinyin
 
     from pinyin_edge import G2P, EdgeConverter, lazy_pinyin, pinyin
     from pinyin_edge.cli import main
-    from pypinyin.core import Pinyin
 
     corpus = texts()
     g2p = G2P(model=model)
