@@ -209,3 +209,17 @@ def test_process_streams_line_by_line(bundle):
         timer.cancel()
     assert answers == ["yin2 hang2\n", "xing2 zou3\n"]
     assert rest == b"" and proc.returncode == 0
+
+
+def test_info_lists_the_readings_a_bundle_adds_to_pypinyins_table():
+    from click.testing import CliRunner
+
+    from pinyin_edge.cli import main
+
+    result = CliRunner().invoke(main, ["info", "--model", "default"])
+    line = next(line for line in result.stdout.splitlines() if line.startswith("readings beyond"))
+    assert result.exit_code == 0 and "儿 r5" in line
+    full = CliRunner().invoke(main, ["info", "--model", "default", "--json"])
+    import json
+
+    assert json.loads(full.stdout)["added_readings"]["儿"] == ["r5"]

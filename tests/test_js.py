@@ -43,10 +43,10 @@ def test_the_documented_browser_schema_is_the_one_the_exporter_uses():
         doc = handle.read()
     block = re.search(r"```json\n(\{\n  \"\$schema\"[^`]*?\"pinyin-edge browser bundle manifest\".*?)\n```", doc, re.S)
     assert block and json.loads(block.group(1)) == json.loads(json.dumps(WEB_SCHEMA))
-    good = {"format": "pinyin-edge-web", "schema_version": 1, "styles": ["tone3", "tone"],
+    good = {"format": "pinyin-edge-web", "schema_version": 2, "styles": ["tone3", "tone"],
             "source": {"manifest_sha256": "0" * 64, "pypinyin": "0.55.0"},
             "files": {k: {"path": f"{k}.x", "sha256": "a" * 64, "bytes": 1}
-                      for k in ("graph", "runtime", "dictionary", "chars", "phrases", "styles")}}
+                      for k in ("graph", "runtime", "dictionary", "chars", "phrases", "styles", "traditional")}}
     assert web_schema_problem(good) is None
     bad = json.loads(json.dumps(good))
     bad["files"]["chars"]["sha256"] = "A" * 64
@@ -54,6 +54,8 @@ def test_the_documented_browser_schema_is_the_one_the_exporter_uses():
     del bad["files"]["chars"]
     assert web_schema_problem(bad)
     assert web_schema_problem(dict(good, styles=["pinyin"]))
+    del bad["files"]["traditional"]
+    assert web_schema_problem(dict(good, files=bad["files"]))
 
 
 def test_export_web_phrases_round_trip(tmp_path):
@@ -67,6 +69,24 @@ def test_export_web_phrases_round_trip(tmp_path):
         word, tab, value = line.partition("\t")
         decoded[word] = value if tab else " ".join(chars[c][0] for c in word)
     assert decoded == tables.words
+
+
+def test_export_web_traditional_table_round_trip():
+    from pinyin_edge.exporters.web import encode_traditional
+    from pinyin_edge.runtime.traditional import read_table
+
+    chars, shared, phrases = read_table()
+    decoded = ({}, {}, {})
+    kinds = dict(zip("csp", decoded))
+    for line in encode_traditional((chars, shared, phrases)).decode("utf-8").splitlines():
+        kind, original, simplified = line.split("\t")
+        assert len(original) == len(simplified)
+        if kind == "p":
+            kinds[kind][original] = simplified
+        else:
+            kinds[kind].update(zip(original, simplified))
+    assert decoded == (chars, shared, phrases)
+    assert chars["銀"] == "银" and phrases["瞭解"] == "了解"
 
 
 def test_export_web_refuses_a_bad_bundle(tmp_path):

@@ -3,10 +3,11 @@
  * checked against its sha256, the tables parsed. The caller supplies how bytes are read and hashed,
  * so the same code runs under Node (fs, node:crypto) and in a browser (fetch, crypto.subtle).
  */
+import { parseTraditional } from './traditional.js';
 
 export const FORMAT = 'pinyin-edge-web';
-export const SCHEMA_VERSION = 1;
-const TABLES = ['runtime', 'dictionary', 'chars', 'phrases', 'styles'];
+export const SCHEMA_VERSION = 2;
+const TABLES = ['runtime', 'dictionary', 'chars', 'phrases', 'styles', 'traditional'];
 
 /** A bundle that cannot be trusted: a missing file, a checksum, a field of the wrong shape. */
 export class BundleError extends Error {
@@ -32,6 +33,8 @@ export class BundleError extends Error {
  * @property {Map<string, string>} words  phrase -> readings per character joined by spaces ('' where none)
  * @property {Set<string>} prefixes  every proper prefix of a phrase that is not itself a phrase
  * @property {{readings: string[], styles: Object<string, string[]>}} styles  styles.json
+ * @property {{chars: Map<string, string>, shared: Map<string, string>, phrases: Map<string, string>}} traditional
+ *   traditional.txt: traditional -> simplified (see traditional.js)
  * @property {Uint8Array} graph  the ONNX graph
  */
 
@@ -146,6 +149,8 @@ export async function loadTables(source) {
     words,
     prefixes,
     styles: json(bytes.styles, file('styles')),
+    traditional: parseTraditional(text(bytes.traditional, file('traditional')),
+      (message) => new BundleError(`${file('traditional')}: ${message}`)),
     graph: bytes.graph,
   };
 }

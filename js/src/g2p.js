@@ -5,6 +5,7 @@
 import { DecisionPolicy } from './policy.js';
 import { Predictor } from './predictor.js';
 import { Styles } from './styles.js';
+import { Simplifier } from './traditional.js';
 
 /**
  * @typedef {object} CharAnnotation
@@ -24,12 +25,21 @@ export class G2P {
   /**
    * @param {import('./bundle.js').Tables} tables
    * @param {import('./predictor.js').Backend} backend
+   * @param {{traditional?: 'auto'|boolean}} [options]  read traditional characters through their
+   *   simplified forms ('auto': texts that have a traditional-only character; true: every text; false: never)
    */
-  constructor(tables, backend) {
+  constructor(tables, backend, { traditional = 'auto' } = {}) {
     this.manifest = tables.manifest;
     this.predictor = new Predictor(tables.runtime, backend);
     this.policy = new DecisionPolicy(tables, this.predictor);
     this.styles = new Styles(tables.styles);
+    this.simplifier = new Simplifier(tables.traditional, traditional);
+  }
+
+  /** The policy's decisions, made on each text's simplified form (same length, so each lands on its
+   * original character). */
+  decide(all, ranked) {
+    return this.policy.decide(all.map((chars) => this.simplifier.simplify(chars)), ranked);
   }
 
   /** The style names this bundle renders. */
@@ -51,7 +61,7 @@ export class G2P {
   async pinyinBatch(texts, { style = 'tone3' } = {}) {
     const render = this.styles.styler(style);
     const all = Array.from(texts, (t, i) => codePoints(t, `texts[${i}]`));
-    const decisions = await this.policy.decide(all, false);
+    const decisions = await this.decide(all, false);
     return all.map((chars, t) => chars.map((c, o) => {
       const reading = decisions[t].readings[o];
       return reading === null ? c : render(reading);
@@ -71,7 +81,7 @@ export class G2P {
   async annotateBatch(texts, { style = 'tone3' } = {}) {
     const render = this.styles.styler(style);
     const all = Array.from(texts, (t, i) => codePoints(t, `texts[${i}]`));
-    const decisions = await this.policy.decide(all, true);
+    const decisions = await this.decide(all, true);
     return all.map((chars, t) => {
       const { readings, sources, candidates } = decisions[t];
       return chars.map((char, offset) => ({
@@ -86,7 +96,7 @@ export class G2P {
 
   /** Canonical readings, one per character (null where a character has none). */
   async readings(text) {
-    return (await this.policy.decide([codePoints(text)], false))[0].readings;
+    return (await this.decide([codePoints(text)], false))[0].readings;
   }
 }
 

@@ -24,10 +24,11 @@ export function defaultBundleDir() {
 /**
  * Load a browser bundle folder (every file checked against its sha256).
  * @param {string} [dir]
- * @param {{threads?: number}} [options]  onnxruntime intra-op threads (default 1)
+ * @param {{threads?: number, traditional?: 'auto'|boolean}} [options]  onnxruntime intra-op threads (default
+ *   1); how traditional text is read (G2P's option, default 'auto')
  * @returns {Promise<G2P>}
  */
-export async function load(dir = defaultBundleDir(), { threads = 1 } = {}) {
+export async function load(dir = defaultBundleDir(), { threads = 1, traditional = 'auto' } = {}) {
   const where = resolve(dir);
   const tables = await loadTables({
     where,
@@ -48,7 +49,7 @@ export async function load(dir = defaultBundleDir(), { threads = 1 } = {}) {
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
   });
-  return new G2P(tables, ortBackend(ort, session));
+  return new G2P(tables, ortBackend(ort, session), { traditional });
 }
 
 let shared = null;

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BundleError, load } from '../src/node.js';
+import { parseTraditional, Simplifier } from '../src/traditional.js';
 import { splitRuns, windowSpans } from '../src/windows.js';
 
 const bundle = join(dirname(fileURLToPath(import.meta.url)), '..', 'bundle');
@@ -28,6 +29,27 @@ test('annotate: the model decides a polyphone, with probabilities that sum to 1'
   assert.ok(Math.abs(huan.candidates.reduce((s, [, p]) => s + p, 0) - 1) < 1e-9);
   assert.deepEqual(items[3].candidates, [['qian2', 1]]);
   assert.equal(items[3].source, 'dictionary');
+});
+
+test('traditional text: decided on its simplified form, read against its own characters', async () => {
+  assert.deepEqual(await g2p.pinyin('銀行行長'), ['yin2', 'hang2', 'hang2', 'zhang3']);
+  assert.deepEqual((await g2p.annotate('音樂')).map((a) => [a.char, a.reading]), [['音', 'yin1'], ['樂', 'yue4']]);
+  const never = await load(bundle, { traditional: false });
+  assert.deepEqual(await never.pinyin('銀行行長'), ['yin2', 'hang2', 'xing2', 'zhang3']);
+  // 著 is a simplified character too: mapped only in a marked text, or always with traditional: true
+  assert.deepEqual(await g2p.pinyin('看著我'), ['kan4', 'zhu4', 'wo3']);
+  assert.deepEqual(await (await load(bundle, { traditional: true })).pinyin('看著我'), ['kan4', 'zhe5', 'wo3']);
+  await assert.rejects(load(bundle, { traditional: 'yes' }), /traditional must be 'auto', true or false/);
+});
+
+test('traditional table: phrases longest first, simplified text untouched, rows of two lengths refused', () => {
+  const table = parseTraditional(readFileSync(join(bundle, 'traditional.txt'), 'utf-8'), (m) => new Error(m));
+  const simplifier = new Simplifier(table);
+  assert.equal(simplifier.simplify(Array.from('乾坤還瞭解')).join(''), '乾坤还了解');
+  const plain = Array.from('乾坤瞭解');
+  assert.equal(simplifier.simplify(plain), plain);
+  assert.throws(() => parseTraditional('p\t瞭解\t了\n', (m) => new Error(m)), /line 1: expected kind/);
+  assert.throws(() => parseTraditional('x\t銀\t银\n', (m) => new Error(m)), /line 1/);
 });
 
 test('bad input: an unknown style and a text that is not a string are refused', async () => {

@@ -25,16 +25,20 @@ from ..runtime.policy import ALONE_CONFIDENCE, CONTESTED_CONFIDENCE
 from ..runtime.predictor import RUN_COST_TOKENS, default_margin
 from ..runtime.sandhi import SANDHI_FORMS
 from ..runtime.tokenizer import _BMP, _char_kind, _lower
+from ..runtime.traditional import read_table
 from ..styles import styler
 
 FORMAT = "pinyin-edge-web"
-WEB_SCHEMA_VERSION = 1
+WEB_SCHEMA_VERSION = 2
 RUNTIME = "runtime.json"
 CHARS = "chars.txt"
 PHRASES = "phrases.txt"
 STYLES = "styles.json"
+TRADITIONAL = "traditional.txt"
 LAST_CODE_POINT = 0x10FFFF
 RENDERED_STYLES = tuple(s for s in STYLE_NAMES if s != "tone3")  # tone3 is the canonical reading
+
+FILES = ("graph", "runtime", "dictionary", "chars", "phrases", "styles", "traditional")
 
 # The manifest's JSON Schema (draft 2020-12); docs/bundle-format.md prints the same object.
 _WEB_FILE = {"type": "object", "required": ["path", "sha256", "bytes"], "additionalProperties": False,
@@ -51,9 +55,8 @@ WEB_SCHEMA = {
         "format": {"const": FORMAT},
         "schema_version": {"const": WEB_SCHEMA_VERSION},
         "files": {"type": "object", "additionalProperties": False,
-                  "required": ["graph", "runtime", "dictionary", "chars", "phrases", "styles"],
-                  "properties": {name: _WEB_FILE for name in
-                                 ("graph", "runtime", "dictionary", "chars", "phrases", "styles")}},
+                  "required": list(FILES),
+                  "properties": {name: _WEB_FILE for name in FILES}},
         "styles": {"type": "array", "minItems": 1, "uniqueItems": True,
                    "items": {"enum": list(STYLE_NAMES)}},
         "source": {"type": "object", "required": ["manifest_sha256", "pypinyin"],
@@ -156,6 +159,18 @@ def encode_phrases(words: Dict[str, str], chars: Dict[str, str]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
+def encode_traditional(table: Tuple[Dict[str, str], Dict[str, str], Dict[str, str]]) -> bytes:
+    """``traditional.txt``: the traditional -> simplified table (runtime/traditional.py) as
+    ``kind<TAB>originals<TAB>simplified`` lines of equal length in code points. ``c`` (traditional-only
+    characters) and ``s`` (characters mapped only in a marked text): one line each, the characters
+    concatenated, each mapped to the one at the same place; ``p``: one phrase per line, sorted."""
+    chars, shared, phrases = table
+    lines = [f"{kind}\t{''.join(k for k, _ in rows)}\t{''.join(v for _, v in rows)}\n"
+             for kind, rows in (("c", sorted(chars.items())), ("s", sorted(shared.items())))]
+    lines += [f"p\t{k}\t{v}\n" for k, v in sorted(phrases.items())]
+    return "".join(lines).encode("utf-8")
+
+
 def style_tables(readings: List[str], styles: Tuple[str, ...]) -> Dict:
     """``styles.json``: ``readings`` (every canonical reading the runtime can return) and, per style,
     the renderings in the same order (``tone3`` is the canonical reading itself and is not listed)."""
@@ -225,6 +240,7 @@ def export_web(bundle: Optional[str], out: str) -> Dict:
         "chars": (CHARS, encode_chars(tables.chars)),
         "phrases": (PHRASES, encode_phrases(tables.words, tables.chars)),
         "styles": (STYLES, _json_bytes(style_tables(sorted(readings), RENDERED_STYLES))),
+        "traditional": (TRADITIONAL, encode_traditional(read_table())),
     }
     with open(os.path.join(source, MANIFEST), "rb") as handle:
         source_sum = hashlib.sha256(handle.read()).hexdigest()

@@ -76,7 +76,7 @@ def dict_group() -> None:
 @click.option("--quiet", is_flag=True, help="No progress line.")
 def annotate(source, fmt, output, tones, model, threads, quiet):
     """Write every entry of IN (- for stdin) with the reading of its word alone; everything else as it was."""
-    from ..runtime.commands import _load_g2p
+    from ..runtime.cli_support import load_g2p as _load_g2p
     from .annotate import annotate_stream
     from .formats import DictFormatError
 
@@ -121,7 +121,7 @@ def annotate(source, fmt, output, tones, model, threads, quiet):
 @click.option("--quiet", is_flag=True, help="No progress line.")
 def check(source, fmt, min_confidence, as_json, model, threads, quiet):
     """Report the entries of IN whose written reading pinyin-edge disputes, most confident first."""
-    from ..runtime.commands import _load_g2p
+    from ..runtime.cli_support import load_g2p as _load_g2p
     from .check import check_stream
     from .formats import DictFormatError
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Iterable, List
+from typing import Dict, Iterable, List
 
 import click
 
+from ..bulk.command import bulk_options, convert_files, requested
 from ..clitools import Command, UserError, guard
+from .cli_support import bundle_path as _bundle_path
+from .cli_support import load_g2p as _load_g2p
+from .cli_support import render_line as _render
+from .cli_support import render_parts as _render_parts
 
 _CHUNK = 1 << 16
 _BATCH_LINES = 256
@@ -25,46 +30,6 @@ def _style_help() -> str:
     from ..readings import STYLE_NAMES
 
     return "Output style: " + ", ".join(STYLE_NAMES) + "."
-
-
-def _bundle_path(model) -> str:
-    """The bundle directory a --model value names (see bundle.resolve_bundle), or a one-line error."""
-    from ..bundle import BUNDLED_MODELS, resolve_bundle
-
-    path = resolve_bundle(model)
-    if not os.path.exists(path):
-        if model is None or model in BUNDLED_MODELS:
-            raise UserError(f"the bundled model {model or 'default'} is not installed ({path} is missing); "
-                            f"pass --model PATH to a bundle made by `pinyin-edge export`")
-        raise UserError(f"{model}: no such model bundle directory; pass --model PATH to a bundle "
-                        f"made by `pinyin-edge export`, or a bundled model's name ({', '.join(BUNDLED_MODELS)})")
-    return path
-
-
-def _load_g2p(model, threads: int, overrides=None):
-    from .g2p import G2P
-
-    path = _bundle_path(model)
-    return guard(lambda: G2P(model=path, threads=threads, overrides=overrides))
-
-
-def _render(text: str, items: List[str], fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps({"text": text, "pinyin": items}, ensure_ascii=False)
-    return " ".join("" if char.isspace() else item for char, item in zip(text, items))
-
-
-def _render_parts(text: str, parts: Iterable[List[str]], fmt: str) -> Iterable[str]:
-    """:func:`_render` of ``text`` (newline included) in fragments, for items that come in parts."""
-    if fmt == "json":
-        yield '{"text": ' + json.dumps(text, ensure_ascii=False) + ', "pinyin": ['
-    at = 0
-    for items in parts:
-        rendered = (", ".join(json.dumps(i, ensure_ascii=False) for i in items) if fmt == "json"
-                    else _render(text[at:at + len(items)], items, fmt))
-        yield (("" if not at else ", " if fmt == "json" else " ") + rendered)
-        at += len(items)
-    yield "]}\n" if fmt == "json" else "\n"
 
 
 def _write(out, lines: Iterable[str], end: str = "\n") -> None:
@@ -110,7 +75,8 @@ def _stdin_lines(stream):
 @click.option("--tone-sandhi", is_flag=True, help="Apply tone sandhi (一, 不, third tone).")
 @click.option("--overrides", default=None, metavar="FILE",
               help="User readings that always win: phrase<TAB>reading reading ... per line.")
-def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
+@bulk_options
+def convert(text, style, fmt, model, threads, tone_sandhi, overrides, **bulk):
     """Convert TEXT (or each line of stdin) to pinyin, one reading per character.
 
     \b
@@ -127,6 +93,9 @@ def convert(text, style, fmt, model, threads, tone_sandhi, overrides):
         raise UserError(f"unknown format {fmt!r}; choose text or json")
     if threads < 0:
         raise UserError(f"--threads must be >= 0, got {threads}")
+    if requested(bulk):  # convert --input PATH... --output DIR: whole corpora (pinyin_edge/bulk)
+        return convert_files(text, style=style, fmt=fmt, model=model, threads=threads,
+                             tone_sandhi=tone_sandhi, overrides=overrides, **bulk)
     if text is not None:
         try:
             text.encode("utf-8")
@@ -206,8 +175,22 @@ def bundle_summary(model: str) -> dict:
     return {"path": os.path.abspath(model), "files": {k: v or "ok" for k, v in files.items()},
             "graph_bytes": os.path.getsize(graph) if os.path.isfile(graph) else None,
             "graph_loads": loads, "graph_error": load_error,
-            "dictionary_characters": len(manifest.dictionary), "manifest": data,
-            "card": manifest.model_card or None}
+            "dictionary_characters": len(manifest.dictionary), "added_readings": added_readings(manifest),
+            "manifest": data, "card": manifest.model_card or None}
+
+
+def added_readings(manifest) -> Dict[str, List[str]]:
+    """char -> the readings the bundle can give that pypinyin's table does not have (its labelled
+    data taught them: 儿 r5). The pypinyin-compatible functions never emit them."""
+    from ..candidates import CandidateTable
+
+    table = CandidateTable.lazy_pypinyin()
+    out: Dict[str, List[str]] = {}
+    for char, readings in list(manifest.candidates.items()) + [(c, [r]) for c, r in manifest.dictionary.items()]:
+        extra = [r for r in readings if r not in table.get(char)]
+        if extra:
+            out.setdefault(char, []).extend(extra)
+    return out
 
 
 def _percent(value) -> str:
@@ -250,6 +233,10 @@ def _summary_lines(summary: dict) -> List[str]:
     fixed = (metrics.get("fixed_readings") or {}).get("readings")
     if isinstance(fixed, dict) and fixed:
         lines.append(f"fixed readings: {len(fixed)} polyphones the model always read one way")
+    added = summary.get("added_readings")
+    if added:
+        lines.append(f"readings beyond pypinyin's table: "
+                     + ", ".join(f"{c} {' '.join(r)}" for c, r in sorted(added.items())))
     lines.append("context: " + ("whole windows" if data["context"] is None
                                 else f"the model reads {data['context']} tokens on each side of what it decides"))
     known = [f"{k} {str(source[k])[:12] if k == 'commit' else source[k]}"

@@ -20,7 +20,7 @@ def serve(stdio, address, model, threads, overrides):
     """Serve pinyin, annotate and word_readings to programs in any language (JSON-RPC 2.0)."""
     if stdio == bool(address):
         raise UserError("choose one transport: --stdio or --http HOST:PORT")
-    from ..runtime.commands import _load_g2p
+    from ..runtime.cli_support import load_g2p as _load_g2p
     from .jsonrpc import Service
 
     service = Service(_load_g2p(model, threads, overrides))
