@@ -27,6 +27,17 @@ def test_compiled_tables_hold_pypinyin_readings(compiled):
     assert all(p not in compiled.words for p in list(compiled.prefixes)[:1000])
 
 
+def test_the_compact_character_table_is_a_mapping(compiled):
+    chars = compiled.chars
+    plain = dict(chars.items())
+    assert isinstance(chars, dmod.CharTable) and len(plain) == len(chars) > 40000
+    assert chars["行"] == plain["行"] and chars.get("A") is None and "我" in chars and "AB" not in chars
+    assert dmod.CharTable.from_mapping(plain) == chars == plain
+    cps, ends, blob = chars.encode()
+    assert dmod.CharTable.decode(cps, ends, blob) == chars
+    assert dmod.CharTable.decode(cps, ends[:-4], blob) is None and dmod.CharTable.decode(cps[:-1], ends, blob) is None
+
+
 def test_ambiguous_phrase_positions_are_empty():
     tables = Dictionaries({}, {"甲乙": " yi3", "丙丁": ""}, frozenset())
     assert tables.word_readings("甲乙") == ((1, "yi3"),)
@@ -160,7 +171,7 @@ def test_planted_cache_files_do_not_change_readings(bundle, tmp_path, monkeypatc
     good = dmod._read_cache(tables)
     words = dict(good.words, 银行="yin2 xing2")
     with open(tables, "wb") as handle:
-        handle.write(marshal.dumps((dmod.FORMAT, good.chars, words, sorted(good.prefixes))))
+        handle.write(marshal.dumps(dmod._encode_tables(Dictionaries(good.chars, words, good.prefixes))))
     with open(tone, "wb") as handle:
         handle.write(marshal.dumps((dmod.FORMAT, {"hang2": "HACKED", "yin2": "HACKED"})))
     assert _probe(bundle, cache) == {**honest, "pypinyin": True}  # recompiled: pypinyin imported again

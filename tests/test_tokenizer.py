@@ -107,3 +107,32 @@ def test_lazy_tables_match_the_per_character_rules():
         expected = ord(tk._lower(chr(cp)))
         assert tk._BMP_LOWER[cp] == (expected if expected < 0x10000 else cp)
     assert tk.char_kind("行") == tk.ALONE and tk.char_kind(" ") == tk.SPACE and tk.char_kind("a") == tk.WORD
+
+
+def test_list_encoding_matches_the_array_encoding():
+    """encode_lists (the runtime's per-sentence path) gives encode's ids and positions, on first
+    sight of a character and from its cache, for Han-only texts (the fast path) and mixed ones."""
+    import random
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    alphabet = list("银行长我你。，！AaBİ b\t\n\u3000\u200b\x00.$12ＡａÉéß") + ["\U00020000", "\ud800"]
+    for _ in range(2):  # the second pass reads every character from the cache
+        tok = Tokenizer(VOCAB)
+        rng = random.Random(0)
+        for _ in range(300):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+            for _ in range(2):
+                encoded = tok.encode(text, add_special_tokens=False)
+                assert tok.encode_lists(text) == (encoded.ids.tolist(), encoded.positions.tolist()), text
+
+    tok = Tokenizer(VOCAB)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(max_size=16))
+    def agrees(text):
+        encoded = tok.encode(text, add_special_tokens=False)
+        assert tok.encode_lists(text) == (encoded.ids.tolist(), encoded.positions.tolist())
+
+    agrees()

@@ -303,12 +303,16 @@ class G2P:
         return stream.in_pieces(self, text, lambda group: self._pinyin_batch(group, style, heteronym, tone_sandhi))
 
     def _pinyin_batch(self, texts: List[str], style, heteronym: bool, tone_sandhi: bool) -> List[list]:
-        render = styler(style_name(style))
+        name = style_name(style)
+        render = styler(name)
         results = []
         for text, decisions in zip(texts, self._decide_batch(texts, ranked=heteronym)):
             readings = self._final_readings(text, decisions, tone_sandhi)
             if not heteronym:
-                results.append([char if r is None else render(r) for char, r in zip(text, readings)])
+                if name == "tone3":  # canonical readings are tone3: no per-character call
+                    results.append([char if r is None else r for char, r in zip(text, readings)])
+                else:
+                    results.append([char if r is None else render(r) for char, r in zip(text, readings)])
                 continue
             items = []
             for char, reading, cands in zip(text, readings, decisions.candidates):

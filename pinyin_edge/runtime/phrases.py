@@ -44,6 +44,9 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     return found
 
 
+WORD_CACHE_SIZE = 1 << 16  # phrases whose parsed readings the process keeps
+_WORD_READINGS: Dict[str, Tuple[Tuple[int, str], ...]] = {}
+
 WordExceptions = Mapping[str, Collection[int]]  # phrase -> positions in it that the phrase does not decide
 
 
@@ -65,9 +68,15 @@ def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None)
     found: Dict[int, str] = {}
     excepted: Set[int] = set()
     words = phrase_words(text)
+    cache = _WORD_READINGS
     for start, end in words:
         word = text[start:end]
-        for i, reading in tables.word_readings(word):
+        readings = cache.get(word)
+        if readings is None:
+            readings = tables.word_readings(word)
+            if len(cache) < WORD_CACHE_SIZE:  # bounded, whatever a server is fed
+                cache[word] = readings
+        for i, reading in readings:
             found[start + i] = reading
         if word_exceptions:
             excepted.update(start + i for i in word_exceptions.get(word, ()))
@@ -95,8 +104,13 @@ def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) 
     the other segmentation, and inside the crossing word the two phrases may differ."""
     words, prefixes = tables.words, tables.prefixes
     n = len(text)
+    if end >= n:
+        return []
     for p in range(start + 1, end):
-        j, last = p + 1, 0
+        reach = text[p:end + 1]  # a word from p that ends past ``end`` starts with this
+        if reach not in prefixes and reach not in words:
+            continue
+        j, last = end + 1, 0  # shorter pieces all lie on the way (prefixes of a key): no break before
         while j <= n:
             piece = text[p:j]
             if piece in words:

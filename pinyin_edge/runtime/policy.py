@@ -143,9 +143,11 @@ class DecisionPolicy:
         static_cache, static = self.static_cache, self.static
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            pairs = [static_cache.get(c) or static(c) for c in text]
-            readings: List[Optional[str]] = [p[0] for p in pairs]
-            sources = [p[1] for p in pairs]
+            pairs = list(map(static_cache.get, text))
+            if None in pairs:
+                pairs = [p or static(c) for p, c in zip(pairs, text)]
+            readings: List[Optional[str]] = [r for r, _ in pairs]
+            sources = [s for _, s in pairs]
             for offset, got in pred.items():
                 readings[offset] = got[0][0] if ranked else got
                 sources[offset] = "model"

@@ -21,6 +21,7 @@ A :class:`Predictor` holds no mutable state after construction; one instance can
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from typing import AbstractSet, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -193,6 +194,8 @@ class Predictor:
         self._rows = rows
         self._readings: Tuple[Tuple[str, ...], ...] = tuple(readings)
         self._cand_ids, self._cand_valid = ids, valid
+        self._cand_labels: Tuple[Tuple[int, ...], ...] = tuple(
+            tuple(label_index[r] for r in cands) for cands in readings)
         table = np.full(_BMP, -1, dtype=np.int64)
         self._astral_rows = {}
         for char, row in rows.items():
@@ -234,52 +237,52 @@ class Predictor:
         return self._plan(texts, queries)[0]
 
     def _plan(self, texts, queries, skip=None):
-        """(windows, per text the per-character candidate rows, text index -> token ids).
-        ``skip``: per text, offsets not to decide (or None), applied after ``queries``."""
+        """(windows, text index -> token ids as a list). ``skip``: per text, offsets not to decide
+        (or None), applied after ``queries``. Plain Python on lists: on sentence-length texts numpy's
+        per-call cost outweighed the work."""
         for name, given in (("query", queries), ("skip", skip)):
             if given is not None and len(given) != len(texts):
                 raise ValueError(f"{len(given)} {name} lists for {len(texts)} texts")
         windows: List[Window] = []
-        all_rows: List[np.ndarray] = []
-        encodings: Dict[int, np.ndarray] = {}
+        encodings: Dict[int, List[int]] = {}
+        decidable = self._rows
         for t, text in enumerate(texts):
-            cps = code_points(text)
-            rows = self._char_rows(text, cps) if text else np.zeros(0, dtype=np.int64)
-            all_rows.append(rows)
             wanted = None if queries is None else queries[t]
             if wanted is None:
-                offsets = np.flatnonzero(rows >= 0)
+                offsets = [o for o, c in enumerate(text) if c in decidable]
             else:
-                offsets = np.unique(np.fromiter((int(o) for o in wanted), dtype=np.int64))
-                if offsets.size and (offsets[0] < 0 or offsets[-1] >= len(text)):
+                offsets = sorted({int(o) for o in wanted})
+                if offsets and (offsets[0] < 0 or offsets[-1] >= len(text)):
                     raise IndexError(f"query offset out of range for a text of {len(text)} characters")
-                offsets = offsets[rows[offsets] >= 0]
-            if skip is not None and skip[t] and offsets.size:
+                offsets = [o for o in offsets if text[o] in decidable]
+            if skip is not None and skip[t] and offsets:
                 unwanted = skip[t]
-                offsets = offsets[np.fromiter((o not in unwanted for o in offsets.tolist()), dtype=bool,
-                                              count=offsets.size)]
-            if offsets.size == 0:
+                offsets = [o for o in offsets if o not in unwanted]
+            if not offsets:
                 continue
-            encoding = self.tokenizer.encode(text, add_special_tokens=False, code_points=cps)
-            encodings[t] = encoding.ids
-            tokens = encoding.positions[offsets]
-            if (tokens < 0).any():  # a character without a token (never a Han one) is not decidable
-                offsets, tokens = offsets[tokens >= 0], tokens[tokens >= 0]
-                if offsets.size == 0:
+            ids, positions = self.tokenizer.encode_lists(text)
+            encodings[t] = ids
+            tokens = [positions[o] for o in offsets]
+            if min(tokens) < 0:  # a character without a token (never a Han one) is not decidable
+                kept = [(o, k) for o, k in zip(offsets, tokens) if k >= 0]
+                if not kept:
                     continue
-            spans = window_spans(int(encoding.ids.size), self.max_content, self.margin)
-            if len(spans) == 1:
-                windows.extend(self._windows(t, 0, spans[0][1], tokens, offsets))
+                offsets, tokens = [o for o, _ in kept], [k for _, k in kept]
+            if len(ids) <= self.max_content:  # one window (window_spans' first case)
+                windows.extend(self._windows(t, 0, len(ids), tokens, offsets))
                 continue
-            core_starts = np.fromiter((s[2] for s in spans), dtype=np.int64, count=len(spans))
-            which = np.searchsorted(core_starts, tokens, side="right") - 1
-            bounds = (np.flatnonzero(np.diff(which)) + 1).tolist()
-            for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
-                start, end, _, _ = spans[int(which[lo])]
-                windows.extend(self._windows(t, start, end, tokens[lo:hi], offsets[lo:hi]))
-        return windows, all_rows, encodings
+            spans = window_spans(len(ids), self.max_content, self.margin)
+            core_starts = [s[2] for s in spans]
+            which = [bisect_right(core_starts, k) - 1 for k in tokens]
+            lo = 0
+            for hi in range(1, len(tokens) + 1):
+                if hi == len(tokens) or which[hi] != which[lo]:
+                    start, end, _, _ = spans[which[lo]]
+                    windows.extend(self._windows(t, start, end, tokens[lo:hi], offsets[lo:hi]))
+                    lo = hi
+        return windows, encodings
 
-    def _windows(self, text: int, start: int, end: int, tokens: np.ndarray, offsets: np.ndarray
+    def _windows(self, text: int, start: int, end: int, tokens: List[int], offsets: List[int]
                  ) -> List[Window]:
         """The window over ``[start, end)`` deciding ``tokens`` (ascending); with a context, one
         window per group of queries, each narrowed to ``context`` tokens around its group. Groups
@@ -287,15 +290,16 @@ class Predictor:
         a second window adds."""
         context = self.context
         if context is None:
-            return [Window(text, start, end, tokens, offsets)]
-        first, last = int(tokens[0]), int(tokens[-1])
-        if last - first <= 2 * context + 3:  # the common case: one group, no gaps to look for
-            return [Window(text, max(start, first - context), min(end, last + 1 + context), tokens, offsets)]
-        bounds = (np.flatnonzero(np.diff(tokens) > 2 * context + 3) + 1).tolist()
+            return [Window(text, start, end, np.array(tokens, dtype=np.int64), np.array(offsets, dtype=np.int64))]
+        gap = 2 * context + 3
         windows = []
-        for lo, hi in zip([0] + bounds, bounds + [int(tokens.size)]):
-            windows.append(Window(text, max(start, int(tokens[lo]) - context),
-                                  min(end, int(tokens[hi - 1]) + 1 + context), tokens[lo:hi], offsets[lo:hi]))
+        lo = 0
+        for hi in range(1, len(tokens) + 1):
+            if hi == len(tokens) or tokens[hi] - tokens[hi - 1] > gap:
+                windows.append(Window(text, max(start, tokens[lo] - context), min(end, tokens[hi - 1] + 1 + context),
+                                      np.array(tokens[lo:hi], dtype=np.int64),
+                                      np.array(offsets[lo:hi], dtype=np.int64)))
+                lo = hi
         return windows
 
     def _batches(self, windows: List[Window]) -> Iterable[List[Window]]:
@@ -309,20 +313,20 @@ class Predictor:
             yield ordered[start:end]
 
     # -- running ----------------------------------------------------------------------------------------
-    def _run(self, batch: List[Window], encodings: Dict[int, np.ndarray]) -> np.ndarray:
-        width = max(w.length for w in batch) + 2
+    def _run(self, batch: List[Window], encodings: Dict[int, List[int]]) -> np.ndarray:
         tok = self.tokenizer
-        input_ids = np.full((len(batch), width), tok.pad_id, dtype=np.int64)
-        attention = np.zeros((len(batch), width), dtype=np.int64)
-        query_parts = []
+        width = max(w.length for w in batch) + 2
+        rows, masks, query_parts = [], [], []
         for b, window in enumerate(batch):
             n = window.length
-            input_ids[b, 0] = tok.cls_id
-            input_ids[b, 1:n + 1] = encodings[window.text][window.start:window.end]
-            input_ids[b, n + 1] = tok.sep_id
-            attention[b, :n + 2] = 1
-            query_parts.append(b * width + (window.tokens - window.start + 1))
-        query_index = np.concatenate(query_parts).astype(np.int64)
+            pad = width - n - 2
+            rows.append([tok.cls_id] + encodings[window.text][window.start:window.end] + [tok.sep_id]
+                        + [tok.pad_id] * pad)
+            masks.append([1] * (n + 2) + [0] * pad)
+            query_parts.append(window.tokens + (b * width + 1 - window.start))
+        input_ids = np.array(rows, dtype=np.int64)
+        attention = np.array(masks, dtype=np.int64)
+        query_index = query_parts[0] if len(query_parts) == 1 else np.concatenate(query_parts)
         try:
             (logits,) = self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention,
                                                       "query_index": query_index})
@@ -350,10 +354,11 @@ class Predictor:
 
     def _scored(self, texts, queries, skip):
         """Per run: (its windows, the candidate row of each query in window order, the logits)."""
-        windows, all_rows, encodings = self._plan(texts, queries, skip)
+        windows, encodings = self._plan(texts, queries, skip)
+        row_of = self._rows
         for batch in (self._batches(windows) if windows else ()):
             logits = self._run(batch, encodings)
-            rows = np.concatenate([all_rows[w.text][w.offsets] for w in batch])
+            rows = np.array([row_of[texts[w.text][o]] for w in batch for o in w.offsets.tolist()], dtype=np.int64)
             yield batch, rows, logits
 
     def probabilities(self, texts: Sequence[str],
@@ -380,10 +385,23 @@ class Predictor:
                 skip: Optional[Sequence[Optional[AbstractSet[int]]]] = None) -> List[Dict[int, Ranked]]:
         """Per text: offset -> candidate readings ranked by probability, ``((reading, p), ...)``.
         Ties keep the manifest's candidate order."""
-        return [{offset: tuple((readings[j], float(probs[j])) for j in np.argsort(-probs, kind="stable"))
-                 for offset, probs in per_text.items()
-                 for readings in (self._readings[self._rows[text[offset]]],)}
-                for text, per_text in zip(texts, self.probabilities(texts, queries, skip=skip))]
+        out: List[Dict[int, Ranked]] = [dict() for _ in texts]
+        readings_of = self._readings
+        for batch, rows, logits in self._scored(texts, queries, skip):
+            probs = self._probabilities(logits, rows)
+            if np.isnan(probs).any():  # keep numpy's per-row NaN ordering (never from a sound graph)
+                orders = [np.argsort(-probs[k, :len(readings_of[row])], kind="stable").tolist()
+                          for k, row in enumerate(rows.tolist())]
+            else:  # one sort per run: padding (probability 0) sorts after every candidate, ties by index
+                orders = np.argsort(-probs, axis=1, kind="stable").tolist()
+            values, row_list, k = probs.tolist(), rows.tolist(), 0
+            for window in batch:
+                target = out[window.text]
+                for offset in window.offsets.tolist():
+                    readings, p = readings_of[row_list[k]], values[k]
+                    target[offset] = tuple((readings[j], p[j]) for j in orders[k][:len(readings)])
+                    k += 1
+        return out
 
     def best_readings(self, texts: Sequence[str],
                       queries: Optional[Sequence[Optional[Iterable[int]]]] = None, *,
@@ -392,8 +410,19 @@ class Predictor:
         included), without the softmax or the ranking: what a plain reading needs."""
         out: List[Dict[int, str]] = [dict() for _ in texts]
         for batch, rows, logits in self._scored(texts, queries, skip):
-            best = self._candidate_logits(logits, rows).argmax(axis=1).tolist()  # first maximum
-            chosen = iter([self._readings[row][j] for row, j in zip(rows.tolist(), best)])
+            row_list = rows.tolist()
+            width = logits.shape[1]
+            labels = self._cand_labels
+            picked = logits.reshape(-1)[[k * width + label for k, row in enumerate(row_list) for label in labels[row]]]
+            if np.isnan(picked).any():  # numpy's argmax semantics for NaN (never from a sound graph)
+                best = self._candidate_logits(logits, rows).argmax(axis=1).tolist()
+            else:  # the first maximum of each query's candidates, as argmax gives it
+                values, best, at = picked.tolist(), [], 0
+                for row in row_list:
+                    part = values[at:at + len(labels[row])]
+                    at += len(part)
+                    best.append(part.index(max(part)))
+            chosen = iter([self._readings[row][j] for row, j in zip(row_list, best)])
             for window in batch:
                 target = out[window.text]
                 for offset in window.offsets.tolist():

@@ -89,6 +89,7 @@ def _lower(char: str) -> str:
 # tokenizer of the process: the values depend on Unicode only. A fill writes the lower-case entry
 # before the kind, so a reader that sees a kind sees its lower case too.
 _UNSEEN = 255
+_CHAR_CACHE = 1 << 16
 _BMP_KINDS = np.full(_BMP, _UNSEEN, dtype=np.uint8)
 _BMP_LOWER = np.zeros(_BMP, dtype=np.int64)
 
@@ -147,6 +148,10 @@ class Tokenizer:
                 self._plain[ord(token)] = index
             elif len(token) == 3 and token.startswith("##") and ord(token[2]) < _BMP:
                 self._cont[ord(token[2])] = index
+        # char -> (kind, id as a run's first character, id as a continuation): filled on first sight
+        # by the same rules as encode's tables, for encode_lists (short texts: no numpy per call).
+        self._chars: Dict[str, tuple] = {}
+        self._alone: Dict[str, int] = {}  # the ALONE characters among them -> their id
 
     @classmethod
     def from_manifest(cls, manifest: Manifest) -> "Tokenizer":
@@ -165,6 +170,49 @@ class Tokenizer:
         """The token strings of ``text`` (no specials): a debugging aid."""
         inverse = {i: t for t, i in self.vocab.items()}
         return [inverse.get(int(i), self.spec.unk_token) for i in self.encode(text, False).ids]
+
+    def _char_info(self, char: str) -> tuple:
+        cp = ord(char)
+        if cp < _BMP:  # the values _bmp_kinds and _BMP_LOWER hold, without numpy
+            kind = _char_kind(char)
+            lower = ord(_lower(char))
+            looked_up = (lower if lower < _BMP else cp) if self.do_lower_case else cp
+            info = (kind, int(self._plain[looked_up]), int(self._cont[looked_up]))
+        else:
+            info = (_astral_kind(char), self.token_id(char), self.token_id(char, True))
+        if len(self._chars) < _CHAR_CACHE:  # bounded, whatever a server is fed
+            self._chars[char] = info
+            if info[0] == ALONE:
+                self._alone[char] = info[1]
+        return info
+
+    def encode_lists(self, text: str) -> "tuple[List[int], List[int]]":
+        """:meth:`encode` without special tokens, as Python lists ``(ids, positions)``: the same
+        values, without numpy's per-call cost (which dominates on sentence-length texts)."""
+        ids = list(map(self._alone.get, text))
+        if None not in ids:  # Han and punctuation only (most Chinese text): one token per character
+            return ids, list(range(len(text)))
+        chars, fill = self._chars, self._char_info
+        ids = []
+        positions: List[int] = []
+        append_id, append_pos = ids.append, positions.append
+        word = False  # is the previous character that has a token a word character?
+        for char in text:
+            kind, plain, cont = chars.get(char) or fill(char)
+            if kind == ALONE:
+                append_pos(len(ids))
+                append_id(plain)
+                word = False
+            elif kind == WORD:
+                append_pos(len(ids))
+                append_id(cont if word else plain)
+                word = True
+            elif kind == SPACE:
+                append_pos(-1)
+                word = False
+            else:  # DROP: no token, and a word run goes on across it
+                append_pos(-1)
+        return ids, positions
 
     # -- whole texts -----------------------------------------------------------------------------------
     def encode(self, text: str, add_special_tokens: bool = True,
