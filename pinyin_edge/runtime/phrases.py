@@ -12,6 +12,21 @@ from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
 
 
+def _longest_match(text: str, start: int, first_end: int, words, prefixes) -> Tuple[int, int]:
+    """(the end of the longest phrase-table word ``text[start:end]`` with ``end >= first_end``, else 0;
+    the end at which growing the piece stopped, ``len(text) + 1`` when the text ran out first)."""
+    n = len(text)
+    j, last = first_end, 0
+    while j <= n:
+        piece = text[start:j]
+        if piece in words:
+            last = j
+        elif piece not in prefixes:
+            break
+        j += 1
+    return last, j
+
+
 def phrase_words(text: str) -> List[Tuple[int, int]]:
     """``(start, end)`` of every multi-character word in pypinyin's segmentation of ``text``.
 
@@ -25,14 +40,7 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     n = len(text)
     i = 0
     while i < n:
-        j, last = i + 1, 0
-        while j <= n:
-            piece = text[i:j]
-            if piece in words:
-                last = j
-            elif piece not in prefixes:
-                break
-            j += 1
+        last, j = _longest_match(text, i, i + 1, words, prefixes)
         if last:
             if last - i > 1:
                 found.append((i, last))
@@ -110,14 +118,8 @@ def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) 
         reach = text[p:end + 1]  # a word from p that ends past ``end`` starts with this
         if reach not in prefixes and reach not in words:
             continue
-        j, last = end + 1, 0  # shorter pieces all lie on the way (prefixes of a key): no break before
-        while j <= n:
-            piece = text[p:j]
-            if piece in words:
-                last = j
-            elif piece not in prefixes:
-                break
-            j += 1
+        # shorter pieces all lie on the way (prefixes of a key): growing may start past ``end``
+        last, _ = _longest_match(text, p, end + 1, words, prefixes)
         if last > end:
             other = dict(tables.word_readings(text[p:last]))
             return list(range(start, p)) + [o for o in range(p, last) if other.get(o - p) != found.get(o)]
