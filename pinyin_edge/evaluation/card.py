@@ -78,7 +78,7 @@ FIXED_LIMIT = (  # a bundle exported with --fixed-from (metrics.fixed_readings)
     "come only from phrases or user overrides (the model had not read them either).")
 
 
-TRAINING_RECORD = ("architecture", "data", "hardware")  # with *_wall_seconds, *_summary: how the weights were made
+TRAINING_RECORD = ("architecture", "data", "trained_on")  # with *_wall_seconds, *_summary: how the weights were made
 
 
 def wall_seconds(log_path: str) -> float:
@@ -183,7 +183,7 @@ def write_card(bundle: str, data: str, base: str, base_dir: Optional[str] = None
         "architecture": architecture(base, base_dir),
         "data": [REFIT_ROW if refit and row["set"] == REFIT_ROW["set"] else row for row in DATA_CARD]
                 + (DISTILL_CARD if teachers else []),
-        "hardware": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
+        "trained_on": f"{cpu_name()}, {os.cpu_count()} cores, CPU only",
         "measured_on": f"{cpu_name()}, {os.cpu_count()} cores",
         "bundle_bytes": os.path.getsize(graph),
         "accuracy": {k: {n: round(v["accuracy"], 4) for n, v in r.items()} for k, r in results.items()},
