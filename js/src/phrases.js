@@ -4,6 +4,24 @@
  */
 
 /**
+ * [the end of the longest phrase chars[start, end) with end >= firstEnd, else 0; the end at which
+ * growing the piece stopped, chars.length + 1 when the text ran out first].
+ */
+function longestMatch(chars, start, firstEnd, words, prefixes) {
+  const n = chars.length;
+  let piece = chars.slice(start, firstEnd - 1).join('');
+  let j = firstEnd;
+  let last = 0;
+  while (j <= n) {
+    piece += chars[j - 1];
+    if (words.has(piece)) last = j;
+    else if (!prefixes.has(piece)) break;
+    j += 1;
+  }
+  return [last, j];
+}
+
+/**
  * `[start, end)` of every multi-character phrase in the segmentation of `chars` (the longest phrase
  * starting at each point, found by growing a prefix while it is a phrase or a phrase's prefix).
  * @param {string[]} chars
@@ -15,15 +33,7 @@ export function phraseWords(chars, words, prefixes) {
   const n = chars.length;
   let i = 0;
   while (i < n) {
-    let j = i + 1;
-    let last = 0;
-    let piece = '';
-    while (j <= n) {
-      piece += chars[j - 1];
-      if (words.has(piece)) last = j;
-      else if (!prefixes.has(piece)) break;
-      j += 1;
-    }
+    const [last, j] = longestMatch(chars, i, i + 1, words, prefixes);
     if (last) {
       if (last - i > 1) found.push([i, last]);
       i = last;
@@ -83,17 +93,8 @@ export function phraseAnalysis(chars, words, prefixes, wordExceptions) {
  * offsets the two phrases read differently.
  */
 function crossedBy(chars, start, end, found, words, prefixes) {
-  const n = chars.length;
   for (let p = start + 1; p < end; p++) {
-    let j = p + 1;
-    let last = 0;
-    let piece = '';
-    while (j <= n) {
-      piece += chars[j - 1];
-      if (words.has(piece)) last = j;
-      else if (!prefixes.has(piece)) break;
-      j += 1;
-    }
+    const [last] = longestMatch(chars, p, p + 1, words, prefixes);
     if (last > end) {
       const other = wordReadings(words, chars.slice(p, last).join(''));
       const out = [];
