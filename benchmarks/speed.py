@@ -65,28 +65,6 @@ def _env() -> dict:
 
 # ------------------------------------------------------------------------------------ in-process timing
 
-def _ime_inputs(texts, k, rng):
-    from pinyin_edge.readings import is_han
-
-    runs = []
-    for text in texts:
-        start = None
-        for i, ch in enumerate(text + "\0"):
-            if is_han(ch) and start is None:
-                start = i
-            elif not is_han(ch) and start is not None:
-                if i - start >= 2:
-                    runs.append(text[start:i])
-                start = None
-    out = []
-    for _ in range(k):
-        run = rng.choice(runs)
-        length = rng.randint(2, min(8, len(run)))
-        at = rng.randint(0, len(run) - length)
-        out.append(run[at:at + length])
-    return out
-
-
 def _words(texts):
     from pinyin_edge.runtime.phrases import phrase_words
 
@@ -131,7 +109,9 @@ def timing(args) -> dict:
     one = (g2p.pinyin, pp)
     batched = (edge_batch, pp_batch)
     words = _words(texts)
-    ime = _ime_inputs(texts, len(texts), rng)
+    from pinyin_edge.evaluation.bench.inputs import ime_inputs
+
+    ime = ime_inputs(texts, len(texts), rng)
     chars = sum(map(len, texts))
     result = {"sentences": len(texts), "chars": chars, "words": len(words), "ime_inputs": len(ime)}
 

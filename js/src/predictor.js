@@ -89,23 +89,28 @@ export class Predictor {
     }
   }
 
-  /** Per text: offset -> its most probable reading (the first maximum of its candidates' logits). */
-  async bestReadings(texts, skip) {
-    const out = texts.map(() => new Map());
+  /** Each decided polyphone's candidate readings and their logits: `{text, offset, readings, scores}`. */
+  async *candidateScores(texts, skip) {
     const width = this.labels.length;
     for await (const { batch, logits } of this.scored(texts, skip)) {
       let k = 0;
       for (const w of batch) {
         for (const offset of w.offsets) {
           const { readings, columns } = this.rows.get(texts[w.text][offset]);
-          let best = 0;
-          for (let j = 1; j < columns.length; j++) {
-            if (logits[k * width + columns[j]] > logits[k * width + columns[best]]) best = j;
-          }
-          out[w.text].set(offset, readings[best]);
+          yield { text: w.text, offset, readings, scores: columns.map((c) => logits[k * width + c]) };
           k++;
         }
       }
+    }
+  }
+
+  /** Per text: offset -> its most probable reading (the first maximum of its candidates' logits). */
+  async bestReadings(texts, skip) {
+    const out = texts.map(() => new Map());
+    for await (const { text, offset, readings, scores } of this.candidateScores(texts, skip)) {
+      let best = 0;
+      for (let j = 1; j < scores.length; j++) if (scores[j] > scores[best]) best = j;
+      out[text].set(offset, readings[best]);
     }
     return out;
   }
@@ -113,22 +118,13 @@ export class Predictor {
   /** Per text: offset -> candidates ranked by probability, `[[reading, p], ...]` (ties keep candidate order). */
   async predict(texts, skip) {
     const out = texts.map(() => new Map());
-    const width = this.labels.length;
-    for await (const { batch, logits } of this.scored(texts, skip)) {
-      let k = 0;
-      for (const w of batch) {
-        for (const offset of w.offsets) {
-          const { readings, columns } = this.rows.get(texts[w.text][offset]);
-          const scores = columns.map((c) => logits[k * width + c]);
-          const top = Math.max(...scores);
-          const exp = scores.map((s) => Math.exp(s - top));
-          const sum = exp.reduce((a, b) => a + b, 0);
-          const ranked = readings.map((r, j) => [r, exp[j] / sum, j]);
-          ranked.sort((a, b) => b[1] - a[1] || a[2] - b[2]);
-          out[w.text].set(offset, ranked.map(([r, p]) => [r, p]));
-          k++;
-        }
-      }
+    for await (const { text, offset, readings, scores } of this.candidateScores(texts, skip)) {
+      const top = Math.max(...scores);
+      const exp = scores.map((s) => Math.exp(s - top));
+      const sum = exp.reduce((a, b) => a + b, 0);
+      const ranked = readings.map((r, j) => [r, exp[j] / sum, j]);
+      ranked.sort((a, b) => b[1] - a[1] || a[2] - b[2]);
+      out[text].set(offset, ranked.map(([r, p]) => [r, p]));
     }
     return out;
   }

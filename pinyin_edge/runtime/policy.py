@@ -108,8 +108,7 @@ class DecisionPolicy:
         users = users if users is not None else [{} for _ in texts]
         analyses = [phrase_analysis(t, self.word_exceptions) if self.phrases else None for t in texts]
         found = [a.found if a else None for a in analyses]  # None: not yet looked up
-        phrases = [deciding_phrases(a.found, a.excepted) if a else {}
-                   for t, a in zip(texts, analyses)]
+        phrases = [deciding_phrases(a.found, a.excepted) if a else {} for a in analyses]
         # a phrase another segmentation contradicts: the model may overrule it where it is confident
         is_polyphone = self.table.is_polyphone
         contested: List[Dict[int, float]] = [{} for _ in texts]
