@@ -24,6 +24,7 @@ STUDENT_ENCODER_LR_SCALE=${STUDENT_ENCODER_LR_SCALE:-$ENCODER_LR_SCALE}
 P=$DATA/polyphone
 TESTS=("$P/cpp/test.sent" "$P/g2pl/test.sent" "$P/cpp-subset/test.tsv")
 mkdir -p "$OUT"
+BUILD_START=$SECONDS
 
 [ -f "$OUT/data/gold_cpp.tsv" ] && [ -f "$OUT/data/weak_$WEAK_MODE.tsv" ] || \
     pinyin-edge prepare --data "$DATA" --out "$OUT/data" \
@@ -124,10 +125,23 @@ if [ -n "${FIXED_FROM:-}" ] && [ "${GOLD_ONLY:-off}" = on ]; then
     POLICY+=(--fixed-from)
     for name in $FIXED_FROM; do POLICY+=("$DATA/corpus/$name"); done
 fi
-pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "$QUANTIZE" $PHRASES "${POLICY[@]}"
-pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none $PHRASES "${POLICY[@]}"
+EXPORT=(--recipe "$RECIPE" $PHRASES "${POLICY[@]}")
+if [ -n "${REQUANTIZE:-}" ]; then
+    # quantize_dynamic's graph, then its activations in float (exporters/requantize.py): a text reads
+    # the same alone and in any batch
+    pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8-dynamic" --quantize "$QUANTIZE" \
+        ${WEIGHT_RANGE:-} "${EXPORT[@]}"
+    rm -rf "$OUT/bundle$TAG-int8"
+    pinyin-edge requantize "$OUT/bundle$TAG-int8-dynamic" --out "$OUT/bundle$TAG-int8" --method "$REQUANTIZE"
+else
+    pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-int8" --quantize "$QUANTIZE" \
+        ${WEIGHT_RANGE:-} "${EXPORT[@]}"
+fi
+pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none "${EXPORT[@]}"
 
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 [ "${#TEACHER_DIRS[@]}" -gt 0 ] && CARD+=(--teachers "${TEACHER_DIRS[@]}")
 pinyin-edge card "$OUT/bundle$TAG-int8" --data "$DATA" --base "$BASE" --base-dir "$STUDENT_BASE" \
     --finetune "${RUN_DIRS[@]}" --install "$INSTALL" --name "${CARD_NAME:-pinyin-edge default}" "${CARD[@]}"
+echo "$(date -u +%FT%TZ) $(basename "$RECIPE"): built and installed to $INSTALL in $((SECONDS - BUILD_START)) s" \
+    | tee -a "$OUT/build.log"

@@ -160,6 +160,7 @@ def read_subset_tsv(path: str, skip_bad: bool = False) -> Dataset:
     return out.dataset
 
 
+SOURCES = "sources.json"  # beside prepared data: the inputs' sha256 and the settings (prepare writes it)
 UNLABELLED = "-"
 SOFT_SEP, SOFT_EQ = "|", "="
 

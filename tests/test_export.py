@@ -24,7 +24,10 @@ from pinyin_edge.evaluation.systems import make_system  # noqa: E402
 from pinyin_edge.exporters import onnx_export  # noqa: E402
 from pinyin_edge.exporters.onnx_export import ExportSettings, export_bundle  # noqa: E402
 from pinyin_edge.exporters.validate import ParityError, ParityThresholds  # noqa: E402
+from pinyin_edge.modeling.checkpoint import weights_sha256  # noqa: E402
 from pinyin_edge.runtime.session import create_session  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 TEXTS = tf.plain(tf.DEV_MARKED) + tf.plain(tf.TRAIN_MARKED) + [
     "2024年AI行业发展很快，银行行长还了钱。",
@@ -107,6 +110,7 @@ def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
         assert data["metrics"]["dev"]["dev_accuracy"] == ckpt_meta["metrics"]["dev_accuracy"]
         # provenance names files and checkpoints, never where a machine keeps them
         assert data["provenance"]["checkpoint"] == "best" and data["provenance"]["step"] == ckpt_meta["step"]
+        assert data["provenance"]["checkpoint_sha256"] == weights_sha256(trained_checkpoint)
         assert str(trained_checkpoint) not in json.dumps(data)
         for record in data["provenance"]["data"]["dev"] + parity["data"]:
             assert "/" not in record["file"] and len(record["sha256"]) == 64
@@ -115,6 +119,30 @@ def test_manifest_records_what_was_exported(bundles, trained_checkpoint):
 
         vocab = AutoTokenizer.from_pretrained(os.path.join(trained_checkpoint, "best", "encoder")).get_vocab()
         assert data["vocab"] == sorted(vocab, key=vocab.get)
+
+
+def test_weights_checksum_follows_the_weights_not_the_folder(trained_checkpoint, tmp_path):
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(os.path.join(trained_checkpoint, "best"), copy)
+    meta = copy / "polyphone.json"
+    meta.write_text(json.dumps({**tf.read_json(str(meta)), "note": "moved"}), encoding="utf-8")
+    assert weights_sha256(str(copy)) == weights_sha256(trained_checkpoint)
+    head = copy / "head.pt"
+    head.write_bytes(head.read_bytes() + b"\0")
+    assert weights_sha256(str(copy)) != weights_sha256(trained_checkpoint)
+
+
+def test_recipe_record_holds_the_settings_in_effect_and_every_file_read():
+    from pinyin_edge.exporters.onnx_export import recipe_record
+
+    got = recipe_record(os.path.join(ROOT, "export", "recipe-fast.env"))
+    assert got["recipe"] == "export/recipe-fast.env"
+    assert sorted(got["recipe_files"]) == ["export/recipe-fast.env", "export/recipe.env"]
+    assert got["recipe_files"]["export/recipe.env"] == sha256_file(os.path.join(ROOT, "export", "recipe.env"))
+    settings = got["recipe_settings"]
+    assert settings["STUDENT_UNITS"] == "64" and settings["REFIT"] == "off"  # the fast recipe's own
+    assert settings["BASE"] == "lac" and settings["CONTEXT"] == "8"  # from the recipe it sources
+    assert not any("#" in value for value in settings.values())
 
 
 # ----------------------------------------------------------------------------------- the parity gate

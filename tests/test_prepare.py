@@ -1,6 +1,9 @@
 """Data preparation: weak labellers and the focus on characters the gold data barely shows."""
+import json
+
 import pytest
 
+from pinyin_edge.bundle import sha256_file
 from pinyin_edge.candidates import CandidateTable
 from pinyin_edge.data import Example, read_labelled
 from pinyin_edge.training.prepare import make_labeller, make_weak, rare_chars, sentence_label, write_tsv
@@ -119,6 +122,21 @@ def test_weak_out_names_the_weak_label_file(tmp_path):
     example = read_labelled(str(out)).examples[0]
     assert example.text == "他在银行工作。" and dict(example.labels)[3] == "hang2"
     assert not (tmp_path / "out" / "weak_sentence.tsv").exists()
+    sources = json.loads((tmp_path / "out" / "sources.json").read_text(encoding="utf-8"))
+    assert sources["settings"]["named.tsv"]["weak_mode"] == "sentence"
+
+
+def test_sources_record_each_input_by_its_place_in_the_data_folder(tmp_path):
+    from pinyin_edge.training.prepare import write_sources
+
+    data = tmp_path / "data"
+    (data / "corpus").mkdir(parents=True)
+    (data / "corpus" / "a.txt").write_text("银行\n", encoding="utf-8")
+    write_sources(str(tmp_path / "out"), str(data), [str(data / "corpus" / "a.txt")], {"split": {"seed": 0}})
+    write_sources(str(tmp_path / "out"), str(data), [], {"weak.tsv": {"seed": 1}})  # a later run adds
+    got = json.loads((tmp_path / "out" / "sources.json").read_text(encoding="utf-8"))
+    assert got["inputs"] == {"corpus/a.txt": sha256_file(str(data / "corpus" / "a.txt"))}
+    assert got["settings"] == {"split": {"seed": 0}, "weak.tsv": {"seed": 1}}
 
 
 def test_focus_keeps_soft_labels_only_on_focus_characters(bundle, table, tmp_path):

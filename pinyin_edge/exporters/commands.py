@@ -47,6 +47,9 @@ def _log(message: str) -> None:
               help="Lines read from each --fixed-from file.")
 @click.option("--fixed-min-decisions", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--fixed-min-share", type=click.FloatRange(0.5, 1), default=0.999, show_default=True)
+@click.option("--recipe", type=click.Path(exists=True, dir_okay=False),
+              help="The build recipe (KEY=VALUE lines, e.g. export/recipe.env): its settings and sha256 "
+                   "go into the manifest's provenance.")
 @click.option("--min-agreement", type=float, default=0.999, show_default=True,
               help="fp32 ONNX vs PyTorch prediction agreement the gate requires.")
 @click.option("--max-drop", type=float, default=0.2, show_default=True,
@@ -54,7 +57,7 @@ def _log(message: str) -> None:
 def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize, phrases,
            word_exceptions_from, word_exception_min_count,
            word_exception_min_disagreement, gold_from, context, fixed_from, fixed_texts_per_file, fixed_min_decisions,
-           fixed_min_share, min_agreement, max_drop):
+           fixed_min_share, recipe, min_agreement, max_drop):
     """Export a fine-tuned CHECKPOINT to an ONNX model bundle, with a parity gate."""
     from .onnx_export import ExportSettings, export_bundle
     from .validate import ParityThresholds
@@ -71,7 +74,7 @@ def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize,
                               gold_from=tuple(gold_from or ()), context=context,
                               fixed_from=tuple(fixed_from or ()), fixed_per_file=fixed_texts_per_file,
                               fixed_min_decisions=fixed_min_decisions, fixed_min_share=fixed_min_share,
-                              thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
+                              recipe=recipe, thresholds=ParityThresholds(min_fp32_agreement=min_agreement,
                                                           max_accuracy_drop=max_drop / 100))
     manifest = guard(lambda: export_bundle(checkpoint, out, settings, list(validate_paths) or None,
                                            log=_log))

@@ -7,6 +7,7 @@ as ``BUNDLE.rejected`` for inspection, so a failed export never looks like a val
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -17,7 +18,8 @@ from typing import List, Optional, Tuple
 import torch
 from torch import nn
 
-from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, data_record, portable_name, write_bundle
+from ..bundle import INPUT_NAMES, OUTPUT_NAMES, Manifest, data_record, portable_name, sha256_file, write_bundle
+from ..data import SOURCES
 from .validate import ParityError, ParityThresholds, measure_parity
 
 OPSET = 17
@@ -43,6 +45,7 @@ class ExportSettings:
     fixed_min_share: float = 0.999
     opset: int = OPSET
     thresholds: ParityThresholds = ParityThresholds()
+    recipe: Optional[str] = None      # the build recipe file (KEY=VALUE lines), recorded in the manifest
 
 
 class _GraphModule(nn.Module):
@@ -130,9 +133,57 @@ def decided_candidates(meta: dict, settings: ExportSettings) -> Tuple[dict, Opti
     return {c: candidates[c] for c in kept}, record
 
 
-def provenance(meta: dict, checkpoint: str) -> dict:
+def _recipe_settings(path: str, root: str, files: dict) -> dict:
+    """KEY=VALUE settings of a recipe, a sourced recipe's first (resolved from ``root``, as the build
+    script runs there); ``files`` collects each file read -> its sha256."""
+    import shlex
+
+    files[_repo_name(path, root)] = sha256_file(path)
+    settings: dict = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            words = shlex.split(line, comments=True)
+            if len(words) == 1 and "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+                key, value = words[0].split("=", 1)
+                settings[key] = value
+            elif len(words) == 2 and words[0] in ("source", "."):
+                settings.update(_recipe_settings(os.path.join(root, words[1]), root, files))
+    return settings
+
+
+def _repo_name(path: str, root: str) -> str:
+    rel = os.path.relpath(os.path.abspath(path), root)
+    return rel.replace(os.sep, "/") if not rel.startswith("..") else portable_name(path)
+
+
+def recipe_record(path: str) -> dict:
+    """A build recipe (``export/recipe.env``: shell ``KEY=VALUE`` lines, comments after ``#``, other
+    recipes ``source``d) as the manifest keeps it: ``recipe`` (its path in the repository, else its
+    name), ``recipe_files`` (each file read -> sha256) and ``recipe_settings`` (the values in effect)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    files: dict = {}
+    settings = _recipe_settings(path, root, files)
+    return {"recipe": _repo_name(path, root), "recipe_files": files, "recipe_settings": settings}
+
+
+def data_sources(config: dict) -> Optional[dict]:
+    """``sources.json`` of the ``pinyin-edge prepare`` folders the training files came from."""
+    found = {}
+    for key in ("train", "weak", "dev"):
+        for path in config.get(key) or []:
+            sources = os.path.join(os.path.dirname(os.path.abspath(path)), SOURCES)
+            if os.path.isfile(sources) and sources not in found:
+                with open(sources, encoding="utf-8") as handle:
+                    found[sources] = json.load(handle)
+    if not found:
+        return None
+    return {portable_name(os.path.dirname(path)): record for path, record in sorted(found.items())}
+
+
+def provenance(meta: dict, checkpoint: str, recipe: Optional[str] = None) -> dict:
     """Where the weights come from, without the machine: the code's commit (when run from a git
-    checkout), the checkpoint's name and the data files' names and sha256."""
+    checkout), the recipe, the checkpoint's name and weights' sha256, the data files' names and sha256
+    and the inputs ``prepare`` made them from."""
     import subprocess
 
     try:
@@ -145,9 +196,17 @@ def provenance(meta: dict, checkpoint: str) -> dict:
     def files(paths):
         return [data_record([p])[0] if os.path.isfile(p) else {"file": portable_name(p)} for p in paths or []]
 
+    from ..modeling.checkpoint import weights_sha256
+
     record = {"commit": commit, "checkpoint": portable_name(checkpoint),
+              "checkpoint_sha256": weights_sha256(checkpoint),
               "base_model": portable_name(meta.get("base_model")), "step": meta.get("step"),
               "data": {k: files(config.get(k)) for k in ("train", "weak", "dev")}}
+    if recipe:
+        record.update(recipe_record(recipe))
+    sources = data_sources(config)
+    if sources:
+        record["data_sources"] = sources
     if meta.get("averaged_from"):
         record["averaged_from"] = [portable_name(p) for p in meta["averaged_from"]]
     return record
@@ -165,7 +224,7 @@ def manifest_for(meta: dict, tokenizer, checkpoint: str, settings: ExportSetting
                       "per_channel": settings.per_channel, "reduce_range": settings.reduce_range,
                       "optimized": settings.optimize,
                       "opset": settings.opset},
-        provenance=provenance(meta, checkpoint),
+        provenance=provenance(meta, checkpoint, settings.recipe),
         metrics={"dev": dev_metrics(meta)},
         phrases=settings.phrases,
         context=settings.context,

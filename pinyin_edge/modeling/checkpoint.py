@@ -76,6 +76,27 @@ def resolve_checkpoint(path: str) -> str:
     return path
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt")
+
+
+def weights_sha256(path: str) -> str:
+    """One sha256 for a checkpoint's weights: over each weight file's relative name and sha256, in
+    name order (``encoder/*.safetensors``, ``head.pt``). The config and training record are left out:
+    they hold paths and timings, which differ between two identical builds."""
+    import hashlib
+
+    from ..bundle import sha256_file
+
+    path = resolve_checkpoint(path)
+    digest = hashlib.sha256()
+    for folder, _, files in sorted(os.walk(path)):
+        for name in sorted(files):
+            rel = os.path.relpath(os.path.join(folder, name), path).replace(os.sep, "/")
+            if name.endswith(WEIGHT_SUFFIXES) and name != "state.pt":
+                digest.update(f"{rel}\t{sha256_file(os.path.join(folder, name))}\n".encode())
+    return digest.hexdigest()
+
+
 def load_checkpoint(path: str, device: str = "cpu"):
     """-> (model in eval mode, tokenizer, meta). Raises CheckpointError for a corrupt checkpoint."""
     from transformers import AutoModel, AutoTokenizer

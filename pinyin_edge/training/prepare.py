@@ -9,7 +9,8 @@
   student to learn whole distributions. Lines containing a test sentence are dropped first.
 
     pinyin-edge prepare --data ../shared/data --out runs/data
-    -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv
+    -> gold_train.tsv (all gold), gold_cpp.tsv (its CPP part), dev_cpp.tsv, weak_sentence.tsv,
+       sources.json (the sha256 of every input file read and the settings: what export records)
 """
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ import random
 import sys
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ..bundle import sha256_file
 from ..candidates import CandidateTable
-from ..data import UNLABELLED, Example, format_soft, iter_corpus, read_labelled, test_sentences
+from ..data import SOURCES, UNLABELLED, Example, format_soft, iter_corpus, read_labelled, test_sentences
 from ..readings import is_han
 from .pretrain import drop_test_lines
 
@@ -143,6 +145,27 @@ def make_weak(corpus: Sequence[str], exclude: Sequence[str], max_chars: int, lim
     return out
 
 
+def write_sources(out: str, data: str, inputs: Sequence[str], settings: dict) -> None:
+    """``OUT/sources.json``: each input's path under ``data`` with its sha256, and the settings, so a
+    bundle's manifest can name the exact data it was built from. A later run in the same folder
+    (``--weak-only``) adds its inputs and settings under its output's name."""
+    import json
+
+    path = os.path.join(out, SOURCES)
+    record = {}
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    for file in inputs:
+        rel = os.path.relpath(file, data).replace(os.sep, "/")
+        record.setdefault("inputs", {})[rel] = sha256_file(file)
+    record.setdefault("settings", {}).update(settings)
+    os.makedirs(out, exist_ok=True)
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        json.dump(record, handle, ensure_ascii=False, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
 def prepare_data(data: str, out: str, holdout: int = 1000, weak_limit: int = 400000, max_chars: int = 120,
                  seed: int = 0, weak_mode: str = "sentence", teacher: Optional[str] = None,
                  weak_texts: Optional[str] = None, weak_only: bool = False, weak_out: Optional[str] = None,
@@ -164,6 +187,13 @@ def prepare_data(data: str, out: str, holdout: int = 1000, weak_limit: int = 400
         weak = make_weak(corpus, tests, max_chars, weak_limit, seed, weak_mode, weak_texts, focus=focus,
                          per_char=per_char, teacher=teacher)
         log(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
+        settings = {"weak_mode": weak_mode, "weak_limit": weak_limit, "max_chars": max_chars, "seed": seed,
+                    "focus_rare": focus_rare, "per_char": per_char}
+        if teacher:
+            from ..bundle import load_bundle
+            settings["teacher_graph_sha256"] = load_bundle(teacher)[0].graph_sha256
+        write_sources(out, data, [] if weak_texts else tests + corpus,
+                      {os.path.basename(weak_path): settings})
         return
     cpp_dev = list(read_labelled(os.path.join(poly, "cpp", "dev.sent")))
     random.Random(seed).shuffle(cpp_dev)
@@ -180,3 +210,9 @@ def prepare_data(data: str, out: str, holdout: int = 1000, weak_limit: int = 400
     log(f"dev (CPP dev slice): {write_tsv(os.path.join(out, 'dev_cpp.tsv'), held_out)} sentences")
     weak = make_weak(corpus, tests, max_chars, weak_limit, seed, weak_mode, weak_texts, teacher=teacher)
     log(f"weak: {write_tsv(weak_path, weak)} sentences, {sum(len(e.labels) for e in weak)} labels")
+    labelled = [os.path.join(poly, rel) for rel in ("cpp/dev.sent", "cpp/dev.lb", "g2pl/train.sent", "g2pl/train.lb",
+                                                   "g2pl/dev.sent", "g2pl/dev.lb", "cpp-subset/train.tsv")]
+    write_sources(out, data, [p for p in labelled + tests + corpus if os.path.isfile(p)],
+                  {"split": {"holdout": holdout, "seed": seed},
+                   os.path.basename(weak_path): {"weak_mode": weak_mode, "weak_limit": weak_limit,
+                                                 "max_chars": max_chars, "seed": seed}})
