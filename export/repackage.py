@@ -11,23 +11,22 @@ or under --data); the build machine's folders are dropped.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
 import sys
 
-from pinyin_edge.bundle import BundleError, Manifest, TokenizerSpec, load_bundle, portable_name, write_bundle
+from pinyin_edge.bundle import (
+    BundleError,
+    Manifest,
+    TokenizerSpec,
+    load_bundle,
+    portable_name,
+    sha256_file,
+    write_bundle,
+)
 
 _PATH = re.compile(r"(?<![\w/.])(?:/|\.\./|runs/)(?:[^\s,;()/]+/)*([^\s,;()/]+)")
-
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Portable:
@@ -41,7 +40,7 @@ class Portable:
     def record(self, path: str) -> dict:
         name = os.path.basename(os.path.normpath(path))
         found = path if os.path.isfile(path) else self.index.get(name)
-        return {"file": name, "sha256": _sha256(found)} if found else {"file": name}
+        return {"file": name, "sha256": sha256_file(found)} if found else {"file": name}
 
     def text(self, value: str) -> str:
         return _PATH.sub(lambda m: m.group(1), value)
@@ -65,7 +64,7 @@ def repackage(old: str, out: str, recipe: str, commit: str, data_root: str = Non
     if data.get("schema_version") != 1:
         raise BundleError(f"{old}: schema_version {data.get('schema_version')!r}: only version 1 is re-packaged")
     graph = os.path.join(old, data["graph_file"])
-    if _sha256(graph) != data["graph_sha256"]:
+    if sha256_file(graph) != data["graph_sha256"]:
         raise BundleError(f"{graph}: sha256 does not match its manifest")
     portable = Portable(data_root)
     source = data.get("source") or {}
