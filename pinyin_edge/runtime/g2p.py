@@ -255,7 +255,7 @@ class G2P:
         return {p: " ".join(r) for p, r in parsed.items()}
 
     # -- decisions --------------------------------------------------------------------------------------
-    def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[Decisions]:
+    def _decide_batch(self, texts: Sequence[str], ranked) -> List[Decisions]:
         """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
         # decided on the simplified forms, same length; overrides match both (the original's win)
@@ -364,7 +364,7 @@ class G2P:
         render = styler(style_name(style))
         words = self._check_texts(words)
         check_k(k)
-        return read_words(words, self._decide_batch(words, ranked=True), k, render)
+        return read_words(words, self._decide_batch(words, ranked="model"), k, render)
 
     def readings(self, text: str, tone_sandhi: bool = False) -> List[Optional[str]]:
         """Canonical readings, one per character (None where a character has no reading)."""
