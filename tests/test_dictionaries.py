@@ -167,7 +167,7 @@ def test_planted_cache_files_do_not_change_readings(bundle, tmp_path, monkeypatc
     cache = _private(tmp_path / "cache")
     monkeypatch.setenv(CACHE_ENV, str(cache))
     honest = _probe(bundle, cache)
-    tables, tone = dmod.cache_path(), dmod.cache_path("-tone")
+    tables, tone = dmod.cache_path(), dmod.cache_path("-tone_all")
     good = dmod._read_cache(tables)
     words = dict(good.words, 银行="yin2 xing2")
     with open(tables, "wb") as handle:
