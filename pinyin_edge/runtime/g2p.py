@@ -259,9 +259,12 @@ class G2P:
         """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
         # decided on the simplified forms, same length; overrides match both (the original's win)
-        simplified = [self.simplifier.simplify(t) for t in texts]
-        users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
-                 for t, s in zip(texts, simplified)]
+        simplified = list(map(self.simplifier.simplify, texts))
+        if snapshot.pattern is None:  # no overrides
+            users = None
+        else:
+            users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
+                     for t, s in zip(texts, simplified)]
         return self.policy.decide(simplified, self.predictor, ranked, users)
 
     # -- public API ---------------------------------------------------------------------------------------

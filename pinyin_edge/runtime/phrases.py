@@ -93,7 +93,8 @@ def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None)
     crossed: Set[int] = set()
     alone: Set[int] = set()
     for start, end in words:
-        crossed.update(_crossed(text, start, end, found, tables))
+        if end < len(text):  # a word at the end has nothing crossing it
+            crossed.update(_crossed(text, start, end, found, tables))
     if excepted and len(words) == 1 and words[0] == (0, len(text)):
         # a word given alone: its dictionary reading stands unless the model is confident otherwise
         alone |= excepted

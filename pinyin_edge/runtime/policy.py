@@ -73,6 +73,8 @@ class DecisionPolicy:
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+        self.static_readings: Dict[str, Optional[str]] = {}  # the same split in two, for map()
+        self.static_sources: Dict[str, str] = {}
         self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
         self.polyphone_cache: Dict[str, bool] = {}  # char -> is_polyphone
 
@@ -100,6 +102,7 @@ class DecisionPolicy:
                     got = (None, "fallback" if readings else "none")
             if len(self.static_cache) < STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
                 self.static_cache[char] = got
+                self.static_readings[char], self.static_sources[char] = got
         return got
 
     def is_polyphone(self, char: str) -> bool:
@@ -168,15 +171,17 @@ class DecisionPolicy:
                 predictions = [{o: got[0][0] for o, got in pred.items()} if pred else pred for pred in predictions]
         else:
             predictions = scorer.best_readings(texts, skip=skip)
-        static_cache, static = self.static_cache, self.static
+        static_readings, static_sources, static = self.static_readings, self.static_sources, self.static
         all_ranked = ranked is True
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            pairs = list(map(static_cache.get, text))
-            if None in pairs:
-                pairs = [p or static(c) for p, c in zip(pairs, text)]
-            readings: List[Optional[str]] = [r for r, _ in pairs]
-            sources = [s for _, s in pairs]
+            sources = list(map(static_sources.get, text))
+            if None in sources:  # a character not yet (or, the cache full, never) cached
+                pairs = [static(c) for c in text]
+                readings: List[Optional[str]] = [r for r, _ in pairs]
+                sources = [s for _, s in pairs]
+            else:
+                readings = list(map(static_readings.get, text))
             for offset, got in pred.items():
                 readings[offset] = got[0][0] if ranked else got
                 sources[offset] = "model"
@@ -186,7 +191,7 @@ class DecisionPolicy:
                 poly = polyphone_cache.get(char)
                 if poly is None:
                     poly = is_polyphone(char)
-                if poly or _neutral_of(reading, readings[o]):
+                if poly or (reading[-1] == "5" and _neutral_of(reading, readings[o])):
                     readings[o] = reading
                     sources[o] = "dictionary"
                     from_phrase.append(o)
