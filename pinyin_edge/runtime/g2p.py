@@ -280,6 +280,8 @@ class G2P:
         if isinstance(texts, (str, bytes, bytearray)):
             raise TypeError("pinyin_batch takes a list of strings; for one string use pinyin()")
         texts = list(texts)
+        if set(map(type, texts)) <= {str}:  # one pass in C; str subclasses take the loop
+            return texts
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] must be str, not {type(text).__name__}")

@@ -86,8 +86,11 @@ def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None)
             readings = tables.word_readings(word)
             if len(cache) < WORD_CACHE_SIZE:  # bounded, whatever a server is fed
                 cache[word] = readings
-        for i, reading in readings:
-            found[start + i] = reading
+        if start:
+            for i, reading in readings:
+                found[start + i] = reading
+        else:
+            found.update(readings)
         if word_exceptions and word in word_exceptions:
             excepted.update(start + i for i in word_exceptions[word])
     crossed: Set[int] = set()

@@ -83,6 +83,9 @@ def best_reading(word: str, decided: Decisions, render: Callable[[str], str]) ->
     """``k_best(positions, 1)`` of :func:`read_words` (None for its empty answer), without building
     every position's options: a beam of width 1 keeps each position's first (most probable) option,
     and a certain position multiplies by 1.0."""
+    if "model" not in decided.sources:  # every position certain (a character without a reading as itself)
+        return WordReading(tuple([char if reading is None else render(reading)
+                                  for char, reading in zip(word, decided.readings)]), 1.0)
     items = []
     p = 1.0
     for char, reading, source, ranked in zip(word, decided.readings, decided.sources, decided.candidates):
