@@ -419,14 +419,25 @@ _STYLES: Dict[str, Dict[str, str]] = {}
 
 
 def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
-    """Every reading of pypinyin's tables rendered in ``style`` by ``render`` (pypinyin's style
-    machinery, see :func:`pinyin_edge.styles.styler`): rendered once per install and style, and
-    cached beside the dictionaries (about 1,500 readings, 0.1 s to render)."""
+    """Every reading of pypinyin's tables, and every syllable in every tone (a model's labels
+    include readings the tables lack, such as ``r5``), rendered in ``style`` by ``render``
+    (pypinyin's style machinery, see :func:`pinyin_edge.styles.styler`): rendered once per install
+    and style, and cached beside the dictionaries (about 3,500 readings, 0.2 s to render), so that
+    reading never imports pypinyin (0.3 s, 55 MB)."""
     def render_all() -> Dict[str, str]:
+        from .readings import syllables
+
         tables = dictionaries()
         readings = {r for value in tables.chars.values() for r in value.split(",")}
         readings.update(r for value in tables.words.values() for r in value.split(" ") if r)
-        return {r: render(r) for r in sorted(readings)}
+        table = {r: render(r) for r in sorted(readings)}
+        for reading in sorted(s + tone for s in syllables() for tone in "12345"):
+            if reading not in table:
+                try:
+                    table[reading] = render(reading)
+                except Exception:  # a spelling pypinyin cannot render: rendered on the spot, if ever met
+                    pass
+        return table
 
     def decode(data) -> Optional[Dict[str, str]]:
         ok = isinstance(data, tuple) and len(data) == 2 and data[0] == FORMAT and _str_map(data[1])
@@ -435,6 +446,6 @@ def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
     if style not in _STYLES:
         with _LOCK:
             if style not in _STYLES:
-                _STYLES[style] = _load_or_compile(cache_path(f"-{style}"), decode, render_all,
+                _STYLES[style] = _load_or_compile(cache_path(f"-{style}_all"), decode, render_all,
                                                   lambda table: (FORMAT, table))
     return _STYLES[style]

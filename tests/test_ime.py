@@ -69,6 +69,16 @@ def test_rime_tones_and_output_file(tmp_path, bundle):
     assert "银行\tyin2 hang2\t100" in lines and "行业\thang2 ye4" in lines
 
 
+def test_annotate_and_check_leave_the_garbage_collector_as_they_found_it(tmp_path, bundle):
+    import gc
+
+    src = write(tmp_path, "fixture.dict.yaml", RIME)
+    before = gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()
+    assert invoke("dict", "annotate", src, "--format", "rime", "--model", bundle)[0] == 0
+    assert invoke("dict", "check", src, "--format", "rime", "--model", bundle)[0] == 0
+    assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+
+
 def test_rime_columns_in_another_order(tmp_path, bundle):
     text = "---\nname: x\ncolumns: [text, weight, code]\n...\n银行\t7\n行业\t3\tyin\n"
     src = write(tmp_path, "x.dict.yaml", text)

@@ -42,6 +42,14 @@ def test_phrase_words_match_pypinyin_on_random_phrase_soup():
         assert phrase_words(text) == _pypinyin_words(text), text
 
 
+def test_a_whole_dictionary_word_is_segmented_as_pypinyin_does():
+    """A text that is one phrase-table word (a word list's entry) skips the walk: still pypinyin's cut."""
+    from pypinyin.constants import PHRASES_DICT
+
+    for word in sorted(PHRASES_DICT)[::53]:
+        assert phrase_words(word) == _pypinyin_words(word), word
+
+
 def test_phrase_readings_inside_words_only():
     got = phrase_readings("银行行长")
     assert got[1] == "hang2" and got[2] == "hang2" and got[3] == "zhang3"

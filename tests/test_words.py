@@ -112,3 +112,23 @@ def test_bad_arguments(shipped):
     with pytest.raises(ValueError):
         shipped.word_readings("银行", style="nope")
     assert shipped.word_readings("") == [((), 1.0)]
+
+
+def test_the_best_reading_is_the_beams_first_on_every_decision(shipped):
+    """k=1 (what dict annotate asks) takes a shortcut: the policy ranks only the model's decisions and
+    the beam is skipped. It must give what the full ranked decisions give through k_best."""
+    from pinyin_edge.runtime.words import position_candidates, styled
+    from pinyin_edge.styles import styler
+
+    table = sorted(dictionaries().words)
+    words = (table[::211][:200] + [a + b for a, b in zip(table[5::307][:100], table[9::401][:100])]
+             + list(ALONE) + ["的了", "行走了", "一行", "不会", "AI行业", "長城", "了", "", "x", "重新来过"])
+    full = shipped._decide_batch(words, ranked=True)
+    short = shipped._decide_batch(words, ranked="model")
+    assert [(d.readings, d.sources) for d in short] == [(d.readings, d.sources) for d in full]
+    assert any("model" in d.sources for d in full) and any("model" not in d.sources for d in full)
+    for style in ("tone3", "normal", "tone"):
+        render = styler(style)
+        expected = [k_best([styled(r, render) if r else [(c, 1.0)] for c, r in zip(w, position_candidates(d))], 1)
+                    for w, d in zip(words, full)]
+        assert shipped.word_readings_batch(words, k=1, style=style) == expected

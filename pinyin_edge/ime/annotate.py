@@ -24,12 +24,10 @@ def annotate_stream(g2p, source: BinaryIO, out: TextIO, fmt: str, tones: bool = 
 
     def flush() -> None:
         readings = iter(g2p.word_readings_batch(words, k=1, style=style)) if words else iter(())
-        for item in pending:
-            if isinstance(item, Entry):
-                best = next(readings)[0]
-                out.write(write_entry(item, code_syllables(item.word, best.pinyin)) + "\n")
-            else:
-                out.write(item + "\n")
+        lines = [write_entry(item, code_syllables(item.word, next(readings)[0].pinyin))
+                 if isinstance(item, Entry) else item for item in pending]
+        lines.append("")
+        out.write("\n".join(lines))  # one write per batch
         counts["lines"] += len(pending)
         counts["entries"] += len(words)
         pending.clear()

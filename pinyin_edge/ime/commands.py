@@ -2,6 +2,8 @@
 Only click is imported at the top; the runtime loads inside the command bodies."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import sys
@@ -61,6 +63,25 @@ class _Unclosed:
         pass
 
 
+@contextlib.contextmanager
+def _few_collections(threshold: int = 50_000):
+    """The cyclic garbage collector run less often while a word list streams through: the loaded
+    tables are frozen out of its passes, and a pass starts after ``threshold`` allocations instead
+    of the default 700. The stream's objects are freed by reference counting; at the default
+    settings the collector's passes took a fifth to a quarter of the CPU time."""
+    before = gc.get_threshold()
+    ours = gc.get_freeze_count() == 0  # a caller's own freeze is left alone
+    if ours:
+        gc.freeze()
+    gc.set_threshold(threshold, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if ours:
+            gc.unfreeze()
+
+
 @click.group("dict", cls=Group)
 def dict_group() -> None:
     """Annotate and check input-method dictionaries (Rime, libpinyin, plain word lists)."""
@@ -92,7 +113,7 @@ def annotate(source, fmt, output, tones, model, threads, quiet):
             out = os.fdopen(fd, "w", encoding="utf-8", newline="\n")
         else:
             out = _Utf8Writer(getattr(sys.stdout, "buffer", sys.stdout))
-        with out:
+        with out, _few_collections():
             counts = guard(lambda: annotate_stream(g2p, handle, out, fmt, tones, source, report))
         if tmp:
             os.replace(tmp, target)
@@ -132,8 +153,9 @@ def check(source, fmt, min_confidence, as_json, model, threads, quiet):
     bar, report = _progress(source, "check")
     bar.enabled = bar.enabled and not quiet
     try:
-        findings, counts = guard(lambda: check_stream(g2p, lambda: open(source, "rb"), fmt, min_confidence,
-                                                      source, report))
+        with _few_collections():
+            findings, counts = guard(lambda: check_stream(g2p, lambda: open(source, "rb"), fmt, min_confidence,
+                                                          source, report))
     except DictFormatError as exc:
         raise UserError(str(exc)) from None
     finally:

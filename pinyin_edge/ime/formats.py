@@ -32,6 +32,8 @@ class Entry:
     """One entry: its word, the reading written in the file (syllables; None when it has none), the
     line number, and what the writer needs to put a new reading in the same place."""
 
+    __slots__ = ("word", "code", "lineno", "fields", "code_index", "separator", "joiner")  # one per line
+
     word: str
     code: Optional[List[str]]
     lineno: int
@@ -57,6 +59,9 @@ def _lines(handle: BinaryIO, name: str) -> Iterator[Tuple[int, int, str]]:
 
 
 def _kept(line: str) -> bool:
+    first = line[:1]
+    if first and first != "#" and not first.isspace():  # an entry's line: no strip needed
+        return False
     return not line.strip() or line.lstrip().startswith("#")
 
 

@@ -255,13 +255,16 @@ class G2P:
         return {p: " ".join(r) for p, r in parsed.items()}
 
     # -- decisions --------------------------------------------------------------------------------------
-    def _decide_batch(self, texts: Sequence[str], ranked: bool) -> List[Decisions]:
+    def _decide_batch(self, texts: Sequence[str], ranked) -> List[Decisions]:
         """The policy's decisions for ``texts`` with the current overrides, scored by the bundle."""
         snapshot = self._overrides
         # decided on the simplified forms, same length; overrides match both (the original's win)
-        simplified = [self.simplifier.simplify(t) for t in texts]
-        users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
-                 for t, s in zip(texts, simplified)]
+        simplified = list(map(self.simplifier.simplify, texts))
+        if snapshot.pattern is None:  # no overrides
+            users = None
+        else:
+            users = [snapshot.match(t) if s is t else {**snapshot.match(s), **snapshot.match(t)}
+                     for t, s in zip(texts, simplified)]
         return self.policy.decide(simplified, self.predictor, ranked, users)
 
     # -- public API ---------------------------------------------------------------------------------------
@@ -277,6 +280,8 @@ class G2P:
         if isinstance(texts, (str, bytes, bytearray)):
             raise TypeError("pinyin_batch takes a list of strings; for one string use pinyin()")
         texts = list(texts)
+        if set(map(type, texts)) <= {str}:  # one pass in C; str subclasses take the loop
+            return texts
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"texts[{i}] must be str, not {type(text).__name__}")
@@ -364,7 +369,7 @@ class G2P:
         render = styler(style_name(style))
         words = self._check_texts(words)
         check_k(k)
-        return read_words(words, self._decide_batch(words, ranked=True), k, render)
+        return read_words(words, self._decide_batch(words, ranked="model"), k, render)
 
     def readings(self, text: str, tone_sandhi: bool = False) -> List[Optional[str]]:
         """Canonical readings, one per character (None where a character has no reading)."""

@@ -36,8 +36,10 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     that the two agree."""
     tables = dictionaries()
     words, prefixes = tables.words, tables.prefixes
-    found: List[Tuple[int, int]] = []
     n = len(text)
+    if n > 1 and text in words:  # a whole word (a word list's entry): its prefixes all lead to it
+        return [(0, n)]
+    found: List[Tuple[int, int]] = []
     i = 0
     while i < n:
         last, j = _longest_match(text, i, i + 1, words, prefixes)
@@ -84,14 +86,18 @@ def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None)
             readings = tables.word_readings(word)
             if len(cache) < WORD_CACHE_SIZE:  # bounded, whatever a server is fed
                 cache[word] = readings
-        for i, reading in readings:
-            found[start + i] = reading
-        if word_exceptions:
-            excepted.update(start + i for i in word_exceptions.get(word, ()))
+        if start:
+            for i, reading in readings:
+                found[start + i] = reading
+        else:
+            found.update(readings)
+        if word_exceptions and word in word_exceptions:
+            excepted.update(start + i for i in word_exceptions[word])
     crossed: Set[int] = set()
     alone: Set[int] = set()
     for start, end in words:
-        crossed.update(_crossed(text, start, end, found, tables))
+        if end < len(text):  # a word at the end has nothing crossing it
+            crossed.update(_crossed(text, start, end, found, tables))
     if excepted and len(words) == 1 and words[0] == (0, len(text)):
         # a word given alone: its dictionary reading stands unless the model is confident otherwise
         alone |= excepted

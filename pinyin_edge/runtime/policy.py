@@ -31,7 +31,7 @@ ranked with their probabilities).
 """
 from __future__ import annotations
 
-from typing import AbstractSet, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 from ..candidates import CandidateTable
 from ..readings import is_han
@@ -73,7 +73,10 @@ class DecisionPolicy:
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
+        self.static_readings: Dict[str, Optional[str]] = {}  # the same split in two, for map()
+        self.static_sources: Dict[str, str] = {}
         self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
+        self.polyphone_cache: Dict[str, bool] = {}  # char -> is_polyphone
 
     @classmethod
     def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
@@ -99,34 +102,63 @@ class DecisionPolicy:
                     got = (None, "fallback" if readings else "none")
             if len(self.static_cache) < STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
                 self.static_cache[char] = got
+                self.static_readings[char], self.static_sources[char] = got
         return got
 
-    def decide(self, texts: Sequence[str], scorer, ranked: bool = False,
+    def is_polyphone(self, char: str) -> bool:
+        """Has ``char`` several readings in pypinyin's table? Cached per character, as :meth:`static`."""
+        got = self.polyphone_cache.get(char)
+        if got is None:
+            got = self.table.is_polyphone(char)
+            if len(self.polyphone_cache) < STATIC_CACHE_SIZE:
+                self.polyphone_cache[char] = got
+        return got
+
+    def decide(self, texts: Sequence[str], scorer, ranked: Union[bool, str] = False,
                users: Optional[Sequence[Mapping[int, str]]] = None) -> List[Decisions]:
         """Per text: its readings (canonical, or None), sources and, when ``ranked``, per character
-        the ranked candidates. ``users``: per text, offset -> the reading a user override gives."""
-        users = users if users is not None else [{} for _ in texts]
-        analyses = [phrase_analysis(t, self.word_exceptions) if self.phrases else None for t in texts]
-        found = [a.found if a else None for a in analyses]  # None: not yet looked up
-        phrases = [deciding_phrases(a.found, a.excepted) if a else {} for a in analyses]
-        # a phrase another segmentation contradicts: the model may overrule it where it is confident
-        is_polyphone = self.table.is_polyphone
-        contested: List[Dict[int, float]] = [{} for _ in texts]
-        for text, a, c, phrase, user in zip(texts, analyses, contested, phrases, users):
-            if a and (a.crossed or a.alone):
-                c.update((o, CONTESTED_CONFIDENCE) for o in a.crossed if o in phrase and is_polyphone(text[o]))
-                c.update((o, ALONE_CONFIDENCE) for o in a.alone if o in phrase and is_polyphone(text[o]))
-                for o in user:
-                    c.pop(o, None)
-        # the model decides only what no override or uncontested phrase covers
-        skip: List[Optional[AbstractSet[int]]] = [
-            ((user.keys() | phrase.keys()) - set(c)) if user or phrase else None
-            for user, phrase, c in zip(users, phrases, contested)]
+        the ranked candidates (``ranked="model"``: only where the model decided, ``()`` elsewhere;
+        what whole-word readings read). ``users``: per text, offset -> the reading a user override
+        gives."""
+        no_user: Mapping[int, str] = {}
+        users = users if users is not None else [no_user] * len(texts)
+        use_phrases, exceptions = self.phrases, self.word_exceptions
+        polyphone_cache, is_polyphone = self.polyphone_cache, self.is_polyphone
+        found: List[Optional[Dict[int, str]]] = []  # None: not yet looked up
+        phrases: List[Dict[int, str]] = []
+        contested: List[Optional[Dict[int, float]]] = []
+        skip: List[Optional[AbstractSet[int]]] = []
+        for text, user in zip(texts, users):
+            c = None
+            if use_phrases:
+                a = phrase_analysis(text, exceptions)
+                phrase = deciding_phrases(a.found, a.excepted)
+                found.append(a.found)
+                # a phrase another segmentation contradicts: the model may overrule it where it is confident
+                if a.crossed or a.alone:
+                    c = {o: CONTESTED_CONFIDENCE for o in a.crossed if o in phrase and is_polyphone(text[o])}
+                    c.update((o, ALONE_CONFIDENCE) for o in a.alone if o in phrase and is_polyphone(text[o]))
+                    for o in user:
+                        c.pop(o, None)
+            else:
+                phrase = {}
+                found.append(None)
+            phrases.append(phrase)
+            contested.append(c)
+            # the model decides only what no override or uncontested phrase covers
+            if user or phrase:
+                keys = user.keys() | phrase.keys()
+                if c:
+                    keys -= c.keys()
+                skip.append(keys)
+            else:
+                skip.append(None)
         if ranked or any(contested):
             predictions = scorer.predict(texts, skip=skip)
             for i, (pred, c) in enumerate(zip(predictions, contested)):
-                if c:
-                    phrases[i] = phrase = dict(phrases[i])  # found stays whole for the fallbacks
+                if not c:
+                    continue
+                phrases[i] = phrase = dict(phrases[i])  # found stays whole for the fallbacks
                 for offset, confidence in c.items():
                     got = pred.get(offset)
                     if got is None:
@@ -136,24 +168,33 @@ class DecisionPolicy:
                     else:
                         del pred[offset]
             if not ranked:
-                predictions = [{o: got[0][0] for o, got in pred.items()} for pred in predictions]
+                predictions = [{o: got[0][0] for o, got in pred.items()} if pred else pred for pred in predictions]
         else:
             predictions = scorer.best_readings(texts, skip=skip)
-        static_cache, static = self.static_cache, self.static
+        static_readings, static_sources, static = self.static_readings, self.static_sources, self.static
+        all_ranked = ranked is True
         out = []
         for text, user, phrase, pred, text_found in zip(texts, users, phrases, predictions, found):
-            pairs = list(map(static_cache.get, text))
-            if None in pairs:
-                pairs = [p or static(c) for p, c in zip(pairs, text)]
-            readings: List[Optional[str]] = [r for r, _ in pairs]
-            sources = [s for _, s in pairs]
+            sources = list(map(static_sources.get, text))
+            if None in sources:  # a character not yet (or, the cache full, never) cached
+                pairs = [static(c) for c in text]
+                readings: List[Optional[str]] = [r for r, _ in pairs]
+                sources = [s for _, s in pairs]
+            else:
+                readings = list(map(static_readings.get, text))
             for offset, got in pred.items():
                 readings[offset] = got[0][0] if ranked else got
                 sources[offset] = "model"
-            from_phrase = [o for o in phrase if is_polyphone(text[o]) or _neutral_of(phrase[o], readings[o])]
-            for offset in from_phrase:
-                readings[offset] = phrase[offset]
-                sources[offset] = "dictionary"
+            from_phrase = []
+            for o, reading in phrase.items():
+                char = text[o]
+                poly = polyphone_cache.get(char)
+                if poly is None:
+                    poly = is_polyphone(char)
+                if poly or (reading[-1] == "5" and _neutral_of(reading, readings[o])):
+                    readings[o] = reading
+                    sources[o] = "dictionary"
+                    from_phrase.append(o)
             for offset, reading in user.items():
                 readings[offset] = reading
                 sources[offset] = "user"
@@ -165,13 +206,18 @@ class DecisionPolicy:
                         readings[offset] = fallback_reading(offset, text_found, self.table.get(text[offset]))
                         sources[offset] = "dictionary"
             candidates = None
-            if ranked:
+            if all_ranked:
                 candidates = [pred[o] if source == "model" else () if reading is None
                               else self._dictionary_ranked(char, reading) if source == "dictionary"
                               else ((reading, 1.0),)
                               for o, (char, reading, source) in enumerate(zip(text, readings, sources))]
                 for offset in from_phrase:
                     candidates[offset] = ((readings[offset], 1.0),)
+            elif ranked:
+                candidates = [()] * len(text)
+                for offset, got in pred.items():
+                    if sources[offset] == "model":
+                        candidates[offset] = got
             if "一" in text or "不" in text:
                 self._citation(text, readings, sources, candidates)
             out.append(Decisions(readings, sources, candidates))

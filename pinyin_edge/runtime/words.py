@@ -13,7 +13,8 @@ otherwise: :data:`~pinyin_edge.runtime.policy.ALONE_CONFIDENCE`). Then:
 """
 from __future__ import annotations
 
-from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple
+from itertools import repeat
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .policy import Decisions, Ranked
 
@@ -65,11 +66,38 @@ def check_k(k) -> int:
 
 def read_words(words: Sequence[str], decisions: Sequence[Decisions], k: int,
                render: Callable[[str], str]) -> List[List[WordReading]]:
-    """Per word, its ``k`` best readings (styled by ``render``) from its ranked policy decisions."""
+    """Per word, its ``k`` best readings (styled by ``render``) from its ranked policy decisions
+    (``ranked="model"`` is enough: only the model's positions have several options)."""
     check_k(k)
+    if k == 1:
+        return [[best] if best else [] for best in map(best_reading, words, decisions, repeat(render))]
     out = []
     for word, decided in zip(words, decisions):
         positions = [styled(ranked, render) if ranked else [(char, 1.0)]
                      for char, ranked in zip(word, position_candidates(decided))]
         out.append(k_best(positions, k))
     return out
+
+
+def best_reading(word: str, decided: Decisions, render: Callable[[str], str]) -> Optional[WordReading]:
+    """``k_best(positions, 1)`` of :func:`read_words` (None for its empty answer), without building
+    every position's options: a beam of width 1 keeps each position's first (most probable) option,
+    and a certain position multiplies by 1.0."""
+    if "model" not in decided.sources:  # every position certain (a character without a reading as itself)
+        return WordReading(tuple([char if reading is None else render(reading)
+                                  for char, reading in zip(word, decided.readings)]), 1.0)
+    items = []
+    p = 1.0
+    for char, reading, source, ranked in zip(word, decided.readings, decided.sources, decided.candidates):
+        if source == "model":
+            options = styled(ranked, render) if ranked else [(char, 1.0)]
+            if not options:  # every candidate at probability 0: k_best has no sequence either
+                return None
+            item, q = options[0]
+            items.append(item)
+            p = p * q
+        elif source == "none":
+            items.append(char)
+        else:
+            items.append(render(reading))
+    return WordReading(tuple(items), p)
