@@ -127,16 +127,20 @@ def g2pm_runner():
 
 
 def thresholds(g2p, items: Sequence[Item]) -> Dict[str, Dict[str, float]]:
-    """Accuracy of the word-alone rule at several thresholds (1.01: the phrase always wins), and of
-    the sentence policy (the words read as texts, ``pinyin_batch``)."""
-    from pinyin_edge.runtime.words import read_words
+    """Accuracy of the word-alone rule at several thresholds: the model overrules a dictionary word
+    given alone when its own reading's probability reaches the threshold (the policy's
+    ``ALONE_CONFIDENCE``; 1.01: the word always wins); and of the sentence policy on the same words."""
+    from pinyin_edge.runtime import policy
 
     words = [w for w, _, _ in items]
-    decisions = g2p._decide_batch(words, ranked=True)
     out = {}
-    for tau in (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01):
-        answers = [r[0].pinyin for r in read_words(words, decisions, 1, lambda r: r, confidence=tau)]
-        out[f"{tau}"] = score(items, answers)
+    shipped = policy.ALONE_CONFIDENCE
+    try:
+        for tau in (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01):
+            policy.ALONE_CONFIDENCE = tau  # read by DecisionPolicy.decide at each call
+            out[f"{tau}"] = score(items, [r[0].pinyin for r in g2p.word_readings_batch(words, k=1)])
+    finally:
+        policy.ALONE_CONFIDENCE = shipped
     out["sentence policy"] = score(items, g2p.pinyin_batch(words))
     return out
 
