@@ -112,7 +112,8 @@ def repolicy(bundle, out, paths, min_count, min_disagreement, context, memo_from
     """Change an existing BUNDLE's policy (its checkpoint may be gone): add phrase word exceptions, set
     the context width, add a memo. The graph is copied unchanged, the new policy goes into OUT's
     manifest. Measure OUT (`pinyin-edge eval`, `pinyin-edge card`) before shipping."""
-    from .repolicy import KEEP, MemoSettings, repolicy as run
+    from .repolicy import KEEP, MemoSettings
+    from .repolicy import repolicy as run
 
     if not (paths or memo_from or context):
         raise UserError("nothing to change: give --word-exceptions-from, --context or --memo-from")

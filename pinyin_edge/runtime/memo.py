@@ -20,29 +20,20 @@ from ..bundle import MEMO_ANY, MEMO_EDGE
 _EDGE, _ANY = ord(MEMO_EDGE), ord(MEMO_ANY)
 
 
-def pack(left: int, char: int, right: int) -> int:
-    """A key's three code points as one integer (Unicode needs 21 bits)."""
-    return (left << 42) | (char << 21) | right
-
-
 class Memo:
-    """A manifest's ``memo`` (reading -> keys, 3 characters each), ready to search."""
+    """A manifest's ``memo`` (reading -> keys, 3 characters each), ready to search: each key packed
+    as ``left << 42 | polyphone << 21 | right`` (Unicode needs 21 bits)."""
 
     def __init__(self, memo: Mapping[str, str]):
         self.readings = tuple(sorted(memo))
-        keys: List[int] = []
-        which: List[int] = []
-        chars = set()
-        for index, reading in enumerate(self.readings):
-            points = [ord(c) for c in memo[reading]]
-            for k in range(0, len(points), 3):
-                keys.append(pack(*points[k:k + 3]))
-                which.append(index)
-                chars.add(chr(points[k + 1]))
-        order = np.argsort(np.array(keys, dtype=np.int64), kind="stable")
-        self.keys = np.array(keys, dtype=np.int64)[order]
-        self.which = np.array(which, dtype=np.int32)[order]
-        self.chars = frozenset(chars)
+        parts = [np.frombuffer(memo[r].encode("utf-32-le"), dtype=np.uint32).reshape(-1, 3).astype(np.int64)
+                 for r in self.readings]
+        points = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
+        keys = (points[:, 0] << 42) | (points[:, 1] << 21) | points[:, 2]
+        which = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.which = keys[order], which[order]
+        self.chars = frozenset("".join(memo[r][1::3] for r in self.readings))
 
     def __len__(self) -> int:
         return int(self.keys.size)
