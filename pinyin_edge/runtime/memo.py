@@ -32,11 +32,13 @@ class Memo:
         keys = (points[:, 0] << 42) | (points[:, 1] << 21) | points[:, 2]
         which = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
         order = np.argsort(keys, kind="stable")
-        self.keys, self.which = keys[order], which[order]
+        # a last key no text packs to: a search past every real key lands on it, never outside
+        self.keys = np.append(keys[order], np.int64(np.iinfo(np.int64).max))
+        self.which = np.append(which[order], np.int32(0))
         self.chars = frozenset("".join(memo[r][1::3] for r in self.readings))
 
     def __len__(self) -> int:
-        return int(self.keys.size)
+        return int(self.keys.size) - 1
 
     def lookup(self, texts: Sequence[str], skip: Sequence[Optional[AbstractSet[int]]]) -> List[Dict[int, str]]:
         """Per text: offset -> the memo's reading, for each memo polyphone outside ``skip``."""
@@ -61,15 +63,13 @@ class Memo:
         if not where:
             return out
         keys = np.array(packed, dtype=np.int64)
-        at = np.searchsorted(self.keys, keys)
-        np.minimum(at, self.keys.size - 1, out=at)
-        found = (self.keys[at] == keys).reshape(-1, 3)
-        which = self.which[at].reshape(-1, 3)
+        at = self.keys.searchsorted(keys)
+        found = (self.keys[at] == keys).tolist()
+        which = self.which[at].tolist()
         readings = self.readings
-        for (t, o), hits, index in zip(where, found.tolist(), which.tolist()):
-            for hit, i in zip(hits, index):
-                if hit:
-                    out[t][o] = readings[i]
+        for k, (t, o) in enumerate(where):
+            for j in range(3 * k, 3 * k + 3):
+                if found[j]:
+                    out[t][o] = readings[which[j]]
                     break
         return out
-
