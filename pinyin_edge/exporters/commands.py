@@ -103,7 +103,7 @@ def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize,
                    "are not read.")
 @click.option("--memo-min-count", type=click.IntRange(min=1), default=5, show_default=True,
               help="Model decisions a left-polyphone-right context needs.")
-@click.option("--memo-min-side-count", type=click.IntRange(min=1), default=100, show_default=True,
+@click.option("--memo-min-side-count", type=click.IntRange(min=1), default=50, show_default=True,
               help="Model decisions a context of one side (left or right neighbour) needs.")
 @click.option("--memo-min-share", type=click.FloatRange(0.5, 1), default=1.0, show_default=True,
               help="Share of a context's decisions its reading must have.")

@@ -30,7 +30,7 @@ class MemoSettings(NamedTuple):
     paths: Sequence[str]
     exclude: Sequence[str] = ()  # benchmark sentence files (X.sent) whose sentences are never read
     min_count: int = 5
-    min_side_count: int = 100
+    min_side_count: int = 50
     min_share: float = 1.0
 
 
