@@ -103,3 +103,8 @@ def test_repolicy_builds_a_memo_that_agrees_with_the_model(bundle, tmp_path):
         lines = result.stderr.strip().splitlines()
         assert result.exit_code != 0 and len(lines) == 1 and message in lines[0], result.stderr
     assert not os.path.exists(tmp_path / "twice")
+
+
+def test_a_key_under_two_readings_takes_the_first_reading(bundle_copy):
+    g2p = counted(with_memo(bundle_copy, {"xing2": "我行走", "hang2": "我行走"}))
+    assert g2p.pinyin("我行走")[1] == "hang2" and g2p.predictor.session.runs == 0  # hang2 < xing2

@@ -198,14 +198,18 @@ export class DecisionPolicy {
 const MEMO_EDGE = '\ufffe';
 const MEMO_ANY = '\uffff';
 
-/** The manifest's memo (reading -> keys of three characters each) as a map, or null when it has none. */
+/**
+ * The manifest's memo (reading -> keys of three characters each) as a map, or null when it has none.
+ * A key listed under two readings takes the first reading in sorted order, as the Python runtime does.
+ */
 function memoTable(memo) {
   const keys = new Map();
   const polyphones = new Set();
-  for (const [reading, packed] of Object.entries(memo)) {
-    const chars = Array.from(packed);
+  for (const reading of Object.keys(memo).sort()) {
+    const chars = Array.from(memo[reading]);
     for (let k = 0; k + 2 < chars.length; k += 3) {
-      keys.set(chars[k] + chars[k + 1] + chars[k + 2], reading);
+      const key = chars[k] + chars[k + 1] + chars[k + 2];
+      if (!keys.has(key)) keys.set(key, reading);
       polyphones.add(chars[k + 1]);
     }
   }

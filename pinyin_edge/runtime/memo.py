@@ -31,7 +31,7 @@ class Memo:
         points = np.concatenate(parts) if parts else np.zeros((0, 3), dtype=np.int64)
         keys = (points[:, 0] << 42) | (points[:, 1] << 21) | points[:, 2]
         which = np.repeat(np.arange(len(parts), dtype=np.int32), [len(p) for p in parts])
-        order = np.argsort(keys, kind="stable")
+        order = np.argsort(keys, kind="stable")  # a key under two readings: the first reading wins
         # a last key no text packs to: a search past every real key lands on it, never outside
         self.keys = np.append(keys[order], np.int64(np.iinfo(np.int64).max))
         self.which = np.append(which[order], np.int32(0))
