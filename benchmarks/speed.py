@@ -1,6 +1,6 @@
 """Speed against pypinyin, measured in one run: latency, throughput, isolated words, cold start, RSS.
 
-    python benchmarks/speed.py [--data CPP_TEST_SENT] [--sentences 3000] [--rounds 2] [--json OUT]
+    python benchmarks/speed.py [--data CPP_TEST_SENT] [--sentences 3000] [--rounds 2] [--model BUNDLE] [--json OUT]
 
 * Timing runs in one process holding both systems, calls interleaved item by item (edge, then
   pypinyin, then the next item), so load from other processes falls on both alike; ratios are the
@@ -38,7 +38,7 @@ DEFAULT_DATA = os.path.join(ROOT, "..", "shared", "data", "polyphone", "cpp", "t
 SAMPLE = "在关东军于满洲建立的一系列要塞中，虎头要塞以其战略价值成为了最重要的要塞之一。"
 
 EDGE_COLD = ("from pinyin_edge import G2P\n"
-             "G2P().pinyin({s!r})\n")
+             "G2P({model!r}).pinyin({s!r})\n")
 PYPINYIN_COLD = ("from pypinyin import Style, lazy_pinyin\n"
                  "lazy_pinyin({s!r}, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))\n")
 
@@ -94,7 +94,7 @@ def timing(args) -> dict:
 
     texts = read_texts(args.data, args.sentences)
     rng = random.Random(0)
-    g2p = G2P()
+    g2p = G2P(args.model)
 
     def pp(text):
         return lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
@@ -113,7 +113,8 @@ def timing(args) -> dict:
 
     ime = ime_inputs(texts, len(texts), rng)
     chars = sum(map(len, texts))
-    result = {"sentences": len(texts), "chars": chars, "words": len(words), "ime_inputs": len(ime)}
+    result = {"model": os.path.basename(g2p.model_path.rstrip("/")), "sentences": len(texts), "chars": chars,
+              "words": len(words), "ime_inputs": len(ime)}
 
     _interleaved(one, texts[:300] + words[:300])  # warm-up
     _interleaved(batched, [texts[i:i + args.batch] for i in range(0, min(len(texts), 640), args.batch)])
@@ -145,8 +146,8 @@ def timing(args) -> dict:
 
 # ------------------------------------------------------------------------------------ processes
 
-def _cold(system: str, python: str) -> float:
-    code = (EDGE_COLD if system == "edge" else PYPINYIN_COLD).format(s=SAMPLE)
+def _cold(system: str, python: str, model: str = None) -> float:
+    code = (EDGE_COLD if system == "edge" else PYPINYIN_COLD).format(s=SAMPLE, model=model)
     began = time.perf_counter()
     subprocess.run([python, "-c", code], check=True, env=_env(), cwd=ROOT)
     return time.perf_counter() - began
@@ -167,7 +168,7 @@ if {system!r} == 'pypinyin':
         lazy_pinyin(t, style=Style.TONE3, neutral_tone_with_five=True, errors=lambda s: list(s))
 else:
     from pinyin_edge import G2P
-    g = G2P()
+    g = G2P({model!r})
     if {system!r} == 'edge-batched':
         for i in range(0, len(texts), 64):
             g.pinyin_batch(texts[i:i + 64])
@@ -178,8 +179,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
-def _rss(system: str, python: str, data: str, n: int) -> float:
-    code = RSS_CODE.format(root=ROOT, data=data, n=n, system=system)
+def _rss(system: str, python: str, data: str, n: int, model: str = None) -> float:
+    code = RSS_CODE.format(root=ROOT, data=data, n=n, system=system, model=model)
     out = subprocess.run([python, "-c", code], check=True, env=_env(), cwd=ROOT, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
 
@@ -193,6 +194,7 @@ def main(argv=None) -> int:
     parser.add_argument("--word-batch", type=int, default=256)
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--rss-sentences", type=int, default=10000)
+    parser.add_argument("--model", help="edge's bundle (default: the bundled default model)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: timing,cold,rss")
     parser.add_argument("--json", help="write the figures here")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -211,17 +213,19 @@ def main(argv=None) -> int:
         cmd = [python, os.path.abspath(__file__), "--worker", "--data", args.data,
                "--sentences", str(args.sentences), "--rounds", str(args.rounds),
                "--batch", str(args.batch), "--word-batch", str(args.word_batch)]
+        if args.model:
+            cmd += ["--model", args.model]
         out = subprocess.run(cmd, check=True, env=_env(), cwd=ROOT, capture_output=True, text=True)
         report["timing"] = json.loads(out.stdout.strip().splitlines()[-1])
     if "cold" not in skip:
         runs = {"edge": [], "pypinyin": []}
-        _cold("edge", python), _cold("pypinyin", python)  # page cache, dictionary cache
+        _cold("edge", python, args.model), _cold("pypinyin", python)  # page cache, dictionary cache
         for _ in range(args.cold):
             for system in runs:
-                runs[system].append(_cold(system, python))
+                runs[system].append(_cold(system, python, args.model))
         report["cold_s"] = {k: statistics.median(v) for k, v in runs.items()}
     if "rss" not in skip:
-        report["rss_mb"] = {s: _rss(s, python, args.data, args.rss_sentences)
+        report["rss_mb"] = {s: _rss(s, python, args.data, args.rss_sentences, args.model)
                             for s in ("edge", "edge-batched", "pypinyin")}
     report["machine"]["loadavg_after"] = os.getloadavg()
     print(render(report))

@@ -74,11 +74,18 @@ SCHEMA: Dict[str, Any] = {
         "phrase_word_exceptions": {"type": "object", "propertyNames": {"type": "string", "minLength": 2},
                                    "additionalProperties": {"type": "array", "minItems": 1, "uniqueItems": True,
                                                             "items": {"type": "integer", "minimum": 0}}},
+        "memo": {"type": "object", "propertyNames": {"type": "string", "pattern": READING},
+                 "additionalProperties": {"type": "string", "minLength": 3}},
         "quantization": {"type": "object"},
         "provenance": {"type": "object"},
         "metrics": {"type": "object"},
     },
 }
+
+
+# A memo key's side that is the text's edge, and a side the key does not read (a two-character key).
+MEMO_EDGE = "\ufffe"
+MEMO_ANY = "\uffff"
 
 
 def valid_context(value) -> bool:
@@ -221,6 +228,12 @@ def _cross_problem(data: Dict[str, Any]) -> Optional[str]:
         outside = [i for i in positions if i >= len(word)]
         if outside:
             return f"phrase_word_exceptions.{word}: position {outside[0]} is outside the phrase"
+    for reading, keys in data.get("memo", {}).items():
+        if reading not in labels or len(keys) % 3:
+            return f"memo.{reading}: {'not in labels' if reading not in labels else 'keys are not 3 characters each'}"
+        for char in set(keys[1::3]):
+            if reading not in data["candidates"].get(char, ()):
+                return f"memo.{reading}: {char} does not have that candidate"
     return None
 
 
@@ -279,6 +292,9 @@ class Manifest:
     phrase_word_exceptions: Dict[str, List[int]] = field(default_factory=dict)
     # Tokens read on each side of the decided characters (None: the whole window), chosen on dev.
     context: Optional[int] = None
+    # The model's own decisions memoised by local context: reading -> its keys, 3 characters each
+    # (left, polyphone, right; MEMO_EDGE at the text's edge, MEMO_ANY for a side the key ignores).
+    memo: Dict[str, str] = field(default_factory=dict)
 
     def to_json(self, files: Optional[Dict[str, Dict[str, str]]] = None) -> Dict[str, Any]:
         """The ``manifest.json`` object; ``files`` names the bundle's files and their sha256."""
@@ -290,6 +306,8 @@ class Manifest:
                      "phrase_word_exceptions", "quantization", "provenance",
                      "metrics"):
             data[name] = getattr(self, name)
+        if self.memo:  # optional: a bundle without one keeps the manifest it had
+            data["memo"] = self.memo
         return data
 
     @classmethod
@@ -310,7 +328,8 @@ class Manifest:
                    max_length=data["max_length"], graph_sha256=graph["sha256"], graph_file=graph["path"],
                    tokenizer=TokenizerSpec(**data["tokenizer"]), quantization=data["quantization"],
                    provenance=data["provenance"], metrics=data["metrics"], phrases=data["phrases"],
-                   phrase_word_exceptions=data["phrase_word_exceptions"], context=data["context"])
+                   phrase_word_exceptions=data["phrase_word_exceptions"], context=data["context"],
+                   memo=data.get("memo", {}))
 
 
 # -- files --------------------------------------------------------------------------------------------

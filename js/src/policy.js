@@ -4,7 +4,8 @@
  * 1. dictionary (phrases): a polyphone inside a multi-character phrase takes the phrase's reading,
  *    except at the bundle's word exceptions; where another segmentation contradicts the phrase, or
  *    the text is a word exception's word alone, the model overrules it at a set confidence;
- * 2. model: a polyphone the model decides is chosen among its candidates;
+ * 2. model: a polyphone the model decides is chosen among its candidates; for a plain reading, where
+ *    the bundle's memo holds its local context, the reading the model always gave there (no run);
  * 3. dictionary: the bundle's fixed readings, a Han character's one reading, else a polyphone's
  *    phrase reading or its first reading;
  * 4. none: any other character has no reading.
@@ -33,6 +34,7 @@ export class DecisionPolicy {
     this.citation = runtime.citation;
     this.han = new CodePointTable(runtime.han);
     this.staticCache = new Map();
+    this.memo = memoTable(runtime.memo || {});
   }
 
   isPolyphone(char) {
@@ -87,6 +89,15 @@ export class DecisionPolicy {
       if (!phrase.size) return null;
       return new Set([...phrase.keys()].filter((o) => !contested[t].has(o)));
     });
+    // a plain reading takes the memo's where it has the local context (ranked ones need the model)
+    const memoised = this.memo && !ranked ? texts.map((chars, t) => this.memoLookup(chars, skip[t], contested[t])) : null;
+    if (memoised) {
+      memoised.forEach((found, t) => {
+        if (!found.size) return;
+        if (!skip[t]) skip[t] = new Set();
+        for (const o of found.keys()) skip[t].add(o);
+      });
+    }
     let predictions;
     if (ranked || contested.some((c) => c.size)) {
       predictions = await this.scorer.predict(texts, skip);
@@ -105,6 +116,7 @@ export class DecisionPolicy {
     } else {
       predictions = await this.scorer.bestReadings(texts, skip);
     }
+    if (memoised) memoised.forEach((found, t) => { for (const [o, r] of found) predictions[t].set(o, r); });
     return texts.map((chars, t) => {
       const phrase = phrases[t];
       const pairs = chars.map((c) => this.static(c));
@@ -143,6 +155,23 @@ export class DecisionPolicy {
     });
   }
 
+  /**
+   * Offset -> the memo's reading for each memo polyphone outside `skip` and `contested`: the key with
+   * both neighbours first, then the left one alone, then the right one alone.
+   */
+  memoLookup(chars, skip, contested) {
+    const found = new Map();
+    const { keys, polyphones } = this.memo;
+    chars.forEach((char, o) => {
+      if (!polyphones.has(char) || (skip && skip.has(o)) || contested.has(o)) return;
+      const left = o ? chars[o - 1] : MEMO_EDGE;
+      const right = o < chars.length - 1 ? chars[o + 1] : MEMO_EDGE;
+      const reading = keys.get(left + char + right) ?? keys.get(left + char + MEMO_ANY) ?? keys.get(MEMO_ANY + char + right);
+      if (reading !== undefined) found.set(o, reading);
+    });
+    return found;
+  }
+
   /** The dictionary's reading first (1.0), then the character's other readings (0.0). */
   dictionaryRanked(char, reading) {
     return [[reading, 1.0], ...(this.chars.get(char) || []).filter((r) => r !== reading).map((r) => [r, 0.0])];
@@ -164,6 +193,27 @@ export class DecisionPolicy {
       }
     });
   }
+}
+
+const MEMO_EDGE = '\ufffe';
+const MEMO_ANY = '\uffff';
+
+/**
+ * The manifest's memo (reading -> keys of three characters each) as a map, or null when it has none.
+ * A key listed under two readings takes the first reading in sorted order, as the Python runtime does.
+ */
+function memoTable(memo) {
+  const keys = new Map();
+  const polyphones = new Set();
+  for (const reading of Object.keys(memo).sort()) {
+    const chars = Array.from(memo[reading]);
+    for (let k = 0; k + 2 < chars.length; k += 3) {
+      const key = chars[k] + chars[k + 1] + chars[k + 2];
+      if (!keys.has(key)) keys.set(key, reading);
+      polyphones.add(chars[k + 1]);
+    }
+  }
+  return keys.size ? { keys, polyphones } : null;
 }
 
 /** Is the phrase's reading the light (tone 5) form of the character's own reading? */

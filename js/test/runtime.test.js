@@ -100,3 +100,29 @@ test('runs: every window once, in order, within the batch limits', () => {
     assert.ok(hi - lo <= 64 && (hi - lo) * lengths[hi - 1] <= Math.max(1024, lengths[hi - 1]));
   });
 });
+
+test('memo: a plain reading of memoised contexts runs no model; ranked readings still run it', async () => {
+  const keys = g2p.policy.memo.keys;
+  const backend = g2p.predictor.backend;
+  let runs = 0;
+  g2p.predictor.backend = { run: (...args) => { runs += 1; return backend.run(...args); } };
+  try {
+    // keys with both neighbours, neither of them a polyphone the model decides, each as a text of its own
+    let checked = 0;
+    for (const key of keys.keys()) {
+      const [left, , right] = Array.from(key);
+      if ([left, right].some((c) => c === '\ufffe' || c === '\uffff' || g2p.predictor.decides(c))) continue;
+      const ranked = await g2p.annotate(key);
+      if (ranked[1].source !== 'model') continue; // a phrase of the three characters decides
+      runs = 0;
+      assert.equal((await g2p.pinyin(key))[1], keys.get(key), key);
+      assert.equal(runs, 0, key);
+      await g2p.annotate(key);
+      assert.equal(runs, 1, key);
+      if (++checked === 20) break;
+    }
+    assert.equal(checked, 20);
+  } finally {
+    g2p.predictor.backend = backend;
+  }
+});

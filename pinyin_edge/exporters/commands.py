@@ -84,24 +84,50 @@ def export(checkpoint, out, quantize, validate_paths, reduce_range, no_optimize,
                f"-> {quantize} {parity['shipped_accuracy']:.4f}")
 
 
-@click.command(cls=Command, short_help="Add phrase word exceptions to an existing bundle.")
+@click.command(cls=Command, short_help="Change a bundle's policy (exceptions, context, memo).")
 @click.argument("bundle", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Bundle directory to write (not BUNDLE itself).")
-@click.option("--word-exceptions-from", "paths", cls=MultiValueOption, required=True,
+@click.option("--word-exceptions-from", "paths", cls=MultiValueOption,
               type=click.Path(exists=True, dir_okay=False),
               help="The labelled gold files the bundle's weights learnt from.")
 @click.option("--min-count", type=click.IntRange(min=1), default=1, show_default=True,
               help="Labels a phrase position needs to become a word exception.")
 @click.option("--min-disagreement", type=click.FloatRange(0, 1), default=0.5, show_default=True,
               help="Share of those labels the phrase must read otherwise.")
-def repolicy(bundle, out, paths, min_count, min_disagreement):
-    """Add phrase word exceptions to an existing BUNDLE (its checkpoint may be gone): the graph is copied
-    unchanged, the new policy goes into OUT's manifest. Measure OUT (`pinyin-edge card`) before shipping."""
-    from .repolicy import add_word_exceptions
+@click.option("--context", type=click.IntRange(min=1), default=None,
+              help="Tokens the runtime reads on each side of the characters the model decides "
+                   "(default: the bundle's). Choose on dev data.")
+@click.option("--memo-from", "memo_from", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Unlabelled text files (a text per line, never a test split): local contexts where the "
+                   "model always gave one reading become the bundle's memo, read without a model run.")
+@click.option("--memo-exclude", "memo_exclude", cls=MultiValueOption, type=click.Path(exists=True, dir_okay=False),
+              help="Benchmark sentence files (X.sent): --memo-from lines holding one of their sentences "
+                   "are not read.")
+@click.option("--memo-min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Model decisions a left-polyphone-right context needs.")
+@click.option("--memo-min-side-count", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Model decisions a context of one side (left or right neighbour) needs.")
+@click.option("--memo-min-share", type=click.FloatRange(0.5, 1), default=1.0, show_default=True,
+              help="Share of a context's decisions its reading must have.")
+def repolicy(bundle, out, paths, min_count, min_disagreement, context, memo_from, memo_exclude,
+             memo_min_count, memo_min_side_count, memo_min_share):
+    """Change an existing BUNDLE's policy (its checkpoint may be gone): add phrase word exceptions, set
+    the context width, add a memo. The graph is copied unchanged, the new policy goes into OUT's
+    manifest. Measure OUT (`pinyin-edge eval`, `pinyin-edge card`) before shipping."""
+    from .repolicy import KEEP, MemoSettings
+    from .repolicy import repolicy as run
 
-    count = guard(lambda: add_word_exceptions(bundle, out, list(paths), min_count, min_disagreement))
-    click.echo(f"{out}: {count} phrases with word exceptions; graph unchanged")
+    if not (paths or memo_from or context):
+        raise UserError("nothing to change: give --word-exceptions-from, --context or --memo-from")
+    if memo_exclude and not memo_from:
+        raise UserError("--memo-exclude needs --memo-from")
+    memo = MemoSettings(list(memo_from), list(memo_exclude or ()), memo_min_count, memo_min_side_count,
+                        memo_min_share) if memo_from else None
+    done = guard(lambda: run(bundle, out, list(paths or ()), min_count, min_disagreement,
+                             KEEP if context is None else context, memo, log=_log))
+    click.echo(f"{out}: {done['word_exceptions']} phrases with word exceptions, context {done['context']}, "
+               f"{done['memo']} memo keys; graph unchanged")
 
 
 @click.command(cls=Command, extra="export", short_help="Make a bundle's graph batch-invariant.")

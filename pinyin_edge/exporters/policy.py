@@ -149,3 +149,77 @@ def fixed_readings(decisions: Mapping[str, Counter], gold: Mapping[str, Counter]
         if count >= min_share * total and labels[reading] == sum(labels.values()):
             fixed[char] = (reading, total, labels[reading])
     return dict(sorted(fixed.items()))
+
+
+def memo_contexts(bundle: str, text_paths: Sequence[str], exclude: Iterable[str] = (), batch_size: int = 256,
+                  log: Optional[Callable[[str], None]] = None) -> Tuple[Dict[str, Counter], int]:
+    """(memo key -> how often the bundle's model chose each reading there, texts read) over every
+    non-empty line of ``text_paths``, deciding as the runtime does (on the simplified text). Lines that
+    hold a sentence of ``exclude`` (benchmark sentences) are not read."""
+    from ..bundle import MEMO_ANY, MEMO_EDGE
+    from ..runtime.g2p import G2P
+
+    g2p = G2P(bundle)
+    if g2p.policy.memo is not None:
+        raise ValueError(f"{bundle} already has a memo: build one from a bundle without it")
+    excluded = set(exclude)
+    texts: List[str] = []
+    for path in text_paths:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                line = line.strip()
+                if line and not (excluded and any(s in excluded for s in _sentences(line))):
+                    texts.append(g2p.simplifier.simplify(line))
+    counts: Dict[str, Counter] = {}
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start:start + batch_size]
+        for text, decisions in zip(chunk, g2p.policy.decide(chunk, g2p.predictor)):
+            last = len(text) - 1
+            for o, source in enumerate(decisions.sources):
+                if source == "model":
+                    left = text[o - 1] if o else MEMO_EDGE
+                    right = text[o + 1] if o < last else MEMO_EDGE
+                    reading = decisions.readings[o]
+                    for key in (left + text[o] + right, left + text[o] + MEMO_ANY, MEMO_ANY + text[o] + right):
+                        counts.setdefault(key, Counter())[reading] += 1
+        if log and (start // batch_size) % 100 == 99:
+            log(f"memo: {start + batch_size}/{len(texts)} texts read")
+    return counts, len(texts)
+
+
+def _sentences(line: str) -> List[str]:
+    """``line`` and its sentences (cut after 。！？), as benchmark files hold them."""
+    parts, start = [line], 0
+    for i, char in enumerate(line):
+        if char in "。！？":
+            parts.append(line[start:i + 1])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
+
+
+def memo_table(contexts: Mapping[str, Counter], min_count: int, min_side_count: int,
+               min_share: float = 1.0) -> Dict[str, str]:
+    """reading -> its memo keys (sorted, concatenated): the three-character keys seen ``min_count``
+    times or more, the two-character ones (a side left out) ``min_side_count`` times or more, whose
+    most frequent reading has ``min_share`` of them."""
+    from ..bundle import MEMO_ANY
+
+    keys: Dict[str, List[str]] = {}
+    for key, counts in contexts.items():
+        total = sum(counts.values())
+        if total < (min_side_count if MEMO_ANY in (key[0], key[2]) else min_count):
+            continue
+        reading, count = max(counts.items(), key=lambda item: (item[1], item[0]))
+        if count >= min_share * total:
+            keys.setdefault(reading, []).append(key)
+    return {reading: "".join(sorted(found)) for reading, found in sorted(keys.items())}
+
+
+def benchmark_sentences(paths: Sequence[str]) -> List[str]:
+    """The sentences of labelled CPP-style ``paths`` (X.sent), their markers removed."""
+    out = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            out.extend(line.strip().replace("\u2581", "") for line in handle if line.strip())
+    return out

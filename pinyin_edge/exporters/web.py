@@ -126,6 +126,7 @@ def runtime_tables(manifest) -> Dict:
         "context": manifest.context,
         "phrases": bool(manifest.phrases),
         "phrase_word_exceptions": {w: list(p) for w, p in manifest.phrase_word_exceptions.items()},
+        "memo": dict(manifest.memo),
         "windows": {"margin": default_margin(max_content), "batch_size": batch_size,
                     "batch_tokens": batch_tokens, "run_cost": RUN_COST_TOKENS},
         "contested": {"crossed": CONTESTED_CONFIDENCE, "alone": ALONE_CONFIDENCE},

@@ -238,7 +238,9 @@ def _summary_lines(summary: dict) -> List[str]:
         lines.append("readings beyond pypinyin's table: "
                      + ", ".join(f"{c} {' '.join(r)}" for c, r in sorted(added.items())))
     lines.append("context: " + ("whole windows" if data["context"] is None
-                                else f"the model reads {data['context']} tokens on each side of what it decides"))
+                                else f"the model reads {data['context']} tokens on each side of what it decides")
+                 + (f"; memo: {sum(len(k) // 3 for k in data['memo'].values())} local contexts read without it"
+                    if data.get("memo") else ""))
     known = [f"{k} {str(source[k])[:12] if k == 'commit' else source[k]}"
              for k in ("recipe", "commit", "checkpoint") if source.get(k)]
     if known:

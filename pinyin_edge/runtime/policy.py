@@ -13,7 +13,9 @@ In order:
    a word exception's position when the text is that one word alone (``ALONE_CONFIDENCE``: a word given
    alone reads as the dictionary word unless the model is confident otherwise);
 3. **model**: a polyphone the scorer decides (for a bundle: in ``manifest.candidates`` with two or
-   more readings and present in its vocabulary) is chosen by the model among its candidates;
+   more readings and present in its vocabulary) is chosen by the model among its candidates; for a
+   plain reading (not ranked), where the bundle's ``memo`` holds the polyphone's local context (see
+   :mod:`~pinyin_edge.runtime.memo`), the reading the model always gave there, without a run;
 4. **dictionary**: a character in the bundle's ``dictionary`` (one reading, or a polyphone the bundle
    reads one fixed way) takes that reading, a Han character with one reading in pypinyin's dictionary
    takes it; any other polyphone takes its dictionary phrase's reading, else its first (pypinyin's
@@ -35,6 +37,7 @@ from typing import AbstractSet, Dict, List, Mapping, NamedTuple, Optional, Seque
 
 from ..candidates import CandidateTable
 from ..readings import is_han
+from .memo import Memo
 from .phrases import deciding_phrases, fallback_reading, phrase_analysis, phrase_readings
 from .sandhi import SANDHI_FORMS, citation_ranked
 
@@ -63,14 +66,17 @@ class Decisions(NamedTuple):
 
 class DecisionPolicy:
     """A bundle's policy (see the module docstring): ``dictionary`` (char -> its fixed reading),
-    ``phrases`` (do dictionary phrases decide?) and ``phrase_word_exceptions``.
+    ``phrases`` (do dictionary phrases decide?), ``phrase_word_exceptions`` and ``memo`` (reading ->
+    memo keys, see :mod:`~pinyin_edge.runtime.memo`).
     Immutable but for a bounded per-character cache; one instance can serve many threads."""
 
     def __init__(self, dictionary: Optional[Mapping[str, str]] = None, phrases: bool = True,
-                 phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None):
+                 phrase_word_exceptions: Optional[Mapping[str, Sequence[int]]] = None,
+                 memo: Optional[Mapping[str, str]] = None):
         self.dictionary = dict(dictionary or {})
         self.phrases = bool(phrases)
         self.word_exceptions = dict(phrase_word_exceptions or {})
+        self.memo: Optional[Memo] = Memo(memo) if memo else None
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
         self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
         self.static_readings: Dict[str, Optional[str]] = {}  # the same split in two, for map()
@@ -82,7 +88,7 @@ class DecisionPolicy:
     def from_manifest(cls, manifest, phrases: Optional[bool] = None) -> "DecisionPolicy":
         """The policy a bundle's manifest records; ``phrases`` (None: the manifest's) overrides it."""
         return cls(manifest.dictionary, manifest.phrases if phrases is None else phrases,
-                   manifest.phrase_word_exceptions)
+                   manifest.phrase_word_exceptions, manifest.memo)
 
     def static(self, char: str) -> Tuple[Optional[str], str]:
         """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
@@ -153,6 +159,12 @@ class DecisionPolicy:
                 skip.append(keys)
             else:
                 skip.append(None)
+        # a plain reading takes the memo's where it has the local context (ranked ones need the model)
+        memoised: Optional[List[Dict[int, str]]] = None
+        if self.memo is not None and not ranked:
+            memoised = self.memo.lookup(texts, [(s | c.keys() if s else c.keys()) if c else s
+                                                for s, c in zip(skip, contested)])
+            skip = [(s | m.keys() if s else m.keys()) if m else s for s, m in zip(skip, memoised)]
         if ranked or any(contested):
             predictions = scorer.predict(texts, skip=skip)
             for i, (pred, c) in enumerate(zip(predictions, contested)):
@@ -171,6 +183,8 @@ class DecisionPolicy:
                 predictions = [{o: got[0][0] for o, got in pred.items()} if pred else pred for pred in predictions]
         else:
             predictions = scorer.best_readings(texts, skip=skip)
+        if memoised is not None:
+            predictions = [{**pred, **got} if got else pred for pred, got in zip(predictions, memoised)]
         static_readings, static_sources, static = self.static_readings, self.static_sources, self.static
         all_ranked = ranked is True
         out = []
