@@ -139,6 +139,20 @@ else
 fi
 pinyin-edge export "$OUT/finetune$TAG" --out "$OUT/bundle$TAG-fp32" --quantize none "${EXPORT[@]}"
 
+# The runtime's context and memo, decided on the finished graphs (graph unchanged, each its own memo)
+REPOLICY=()
+[ -n "${RUN_CONTEXT:-}" ] && REPOLICY+=(--context "$RUN_CONTEXT")
+if [ "${MEMO:-off}" = on ]; then
+    REPOLICY+=(--memo-from "$DATA"/corpus/*.txt --memo-exclude "$P"/cpp/{dev,test}.sent "$P"/g2pl/{dev,test}.sent)
+fi
+if [ "${#REPOLICY[@]}" -gt 0 ]; then
+    for bundle in "$OUT/bundle$TAG-int8" "$OUT/bundle$TAG-fp32"; do
+        rm -rf "$bundle.policy"
+        pinyin-edge repolicy "$bundle" --out "$bundle.policy" "${REPOLICY[@]}"
+        rm -rf "$bundle" && mv "$bundle.policy" "$bundle"
+    done
+fi
+
 CARD=(); [ "$REFIT" = on ] && CARD=(--refit)
 [ "${#TEACHER_DIRS[@]}" -gt 0 ] && CARD+=(--teachers "${TEACHER_DIRS[@]}")
 pinyin-edge card "$OUT/bundle$TAG-int8" --data "$DATA" --base "$BASE" --base-dir "$STUDENT_BASE" \
