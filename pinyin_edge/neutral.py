@@ -44,10 +44,10 @@ def entry_problem(word: str, readings: str, chars: Mapping[str, str]) -> str:
     return ""
 
 
-def parse(lines: List[str], chars: Mapping[str, str]) -> Tuple[Dict[str, str], List[Tuple[int, str, str]]]:
-    """(word -> readings of every valid row, [(line number, line, why) for every other row]); a word
-    given twice is a problem on its second row."""
-    words: Dict[str, str] = {}
+def parse(lines: List[str], chars: Mapping[str, str]) -> Tuple[Dict[str, Tuple[str, str]], List[Tuple[int, str, str]]]:
+    """(word -> (readings, note) of every valid row, [(line number, line, why) for every other row]);
+    a word given twice is a problem on its second row."""
+    words: Dict[str, Tuple[str, str]] = {}
     problems: List[Tuple[int, str, str]] = []
     for number, line in enumerate(lines, 1):
         line = line.rstrip("\r\n")
@@ -62,7 +62,7 @@ def parse(lines: List[str], chars: Mapping[str, str]) -> Tuple[Dict[str, str], L
         if why:
             problems.append((number, line, why))
         else:
-            words[word] = readings
+            words[word] = (readings, columns[2] if len(columns) == 3 else "")
     return words, problems
 
 
@@ -81,7 +81,7 @@ def read_lexicon(chars: Mapping[str, str], path: Optional[str] = None) -> Dict[s
         number, line, why = problems[0]
         raise LexiconError(f"{path}:{number}: {why}: {line!r}" +
                            (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    return words
+    return {word: readings for word, (readings, _) in words.items()}
 
 
 def lexicon_key(path: Optional[str] = None) -> str:

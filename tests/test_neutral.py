@@ -44,7 +44,7 @@ def test_rows_are_checked_against_the_characters_readings():
              "大夫\tda4\tshort", "衣服\tyi1 fu3\tno such tone", "衣服\tyī fu\tmarks", "衣\tyi1\tone char",
              "衣服 yi1 fu5", "a服\tyi1 fu5\tlatin"]
     words, problems = neutral.parse(lines, CHARS)
-    assert words == {"衣服": "yi1 fu5", "大夫": "dai4 fu5"}  # a light form of a reading the char has
+    assert words == {"衣服": ("yi1 fu5", "clothes"), "大夫": ("dai4 fu5", "")}  # a light form of a reading the char has
     why = {number: reason for number, _, reason in problems}
     assert sorted(why) == [5, 6, 7, 8, 9, 10, 11]
     assert why[5] == "given twice" and "1 readings for 2 characters" in why[6] and "two or more" in why[9]
@@ -97,3 +97,15 @@ def test_a_word_is_not_matched_across_a_word_boundary(default_g2p, lexicon):
     assert phrase_words("发生意外") == [(0, 2)]
     assert default_g2p.pinyin("路上发生意外了。", style="tone3")[2:6] == ["fa1", "sheng1", "yi4", "wai4"]
     assert default_g2p.pinyin("他在做生意。", style="tone3")[3:5] == ["sheng1", "yi5"]
+
+
+def test_an_input_method_word_list_gets_the_light_syllables(tmp_path):
+    from click.testing import CliRunner
+
+    from pinyin_edge.cli import main
+
+    words = tmp_path / "words.txt"
+    words.write_text("衣服\n大夫\n时候\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["dict", "annotate", str(words), "--format", "plain", "--tones", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:3] == ["衣服\tyi1 fu5", "大夫\tdai4 fu5", "时候\tshi2 hou5"]
