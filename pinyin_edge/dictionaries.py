@@ -1,14 +1,16 @@
 """pypinyin's character and phrase dictionaries in canonical readings, compiled once per install.
 
-The runtime reads pypinyin's dictionaries and never changes them. Importing pypinyin to do so costs
+The runtime reads pypinyin's dictionaries and never changes them. The phrase dictionary it uses is
+pypinyin's merged with the project's neutral-tone lexicon (:mod:`pinyin_edge.neutral`): a lexicon word
+replaces pypinyin's entry for the same word, or adds one. Importing pypinyin to do so costs
 about 0.2 s and 55 MB per process (it parses its JSON tables and copies them), more than the model.
 So the first process compiles what pinyin-edge needs (each character's readings, each phrase's
 per-character readings, the phrase prefixes the segmenter walks) into one cache file, and later
 processes load that in about 40 ms and 19 MB without importing pypinyin (jieba caches its prefix
 dictionary the same way); the characters' readings sit in a compact :class:`CharTable`.
 
-* The cache is keyed by the installed pypinyin data files (path, size, mtime) and this format, so an
-  upgrade of either compiles afresh. Each file carries the sha256 of its content, and what it holds is
+* The cache is keyed by the installed pypinyin data files (path, size, mtime), the lexicon's content
+  and this format, so a change of any compiles afresh. Each file carries the sha256 of its content, and what it holds is
   type-checked: a missing, stale, damaged or foreign cache is rebuilt; one that cannot be written
   costs only the compile time, in every process.
 * Location: ``$PINYIN_EDGE_CACHE_DIR`` (an absolute path), else the platform's user cache folder
@@ -38,6 +40,7 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
 from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
 
+from .neutral import lexicon_key, read_lexicon
 from .readings import ReadingError, normalize
 
 FORMAT = 3
@@ -114,7 +117,7 @@ class CharTable(MappingABC):
 
 @dataclass(frozen=True)
 class Dictionaries:
-    """pypinyin's dictionaries, canonical readings only.
+    """pypinyin's dictionaries (its phrases merged with the neutral-tone lexicon), canonical readings only.
 
     ``chars``: character -> its readings joined by ``,`` (pypinyin's order: the first is its default);
     a :class:`CharTable` when compiled or loaded, any mapping otherwise.
@@ -168,7 +171,8 @@ def _word_value(word: str, entry) -> str:
 
 
 def compile_dictionaries() -> Dictionaries:
-    """Read the installed pypinyin's tables (read-only) into :class:`Dictionaries`."""
+    """Read the installed pypinyin's tables (read-only) and the neutral-tone lexicon into
+    :class:`Dictionaries`; the lexicon's words replace pypinyin's entries for them."""
     from pypinyin.phrases_dict import phrases_dict
     from pypinyin.pinyin_dict import pinyin_dict
 
@@ -178,6 +182,7 @@ def compile_dictionaries() -> Dictionaries:
         if readings:
             chars[chr(cp)] = ",".join(readings)
     words = {word: _word_value(word, entry) for word, entry in phrases_dict.items()}
+    words.update(read_lexicon(chars))
     prefixes = {word[:i] for word in words for i in range(1, len(word))}
     return Dictionaries(CharTable.from_mapping(chars), words, frozenset(prefixes.difference(words)))
 
@@ -249,19 +254,19 @@ def _safe_folder(folder: str) -> bool:
 
 
 def _source_key() -> Optional[str]:
-    """A key for the installed pypinyin's data files, found without importing pypinyin."""
+    """A key for the installed pypinyin's data files and the lexicon, found without importing pypinyin."""
     spec = importlib.util.find_spec("pypinyin")
     if spec is None or not spec.submodule_search_locations:
         return None
     folder = list(spec.submodule_search_locations)[0]
-    parts = [str(FORMAT), os.path.realpath(folder)]
+    parts = [str(FORMAT), os.path.realpath(folder), lexicon_key()]
     for name in _DATA_FILES:
         try:
             stat = os.stat(os.path.join(folder, name))
         except OSError:
             continue
         parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
-    if len(parts) == 2:  # a pypinyin that keeps its tables elsewhere: nothing to key on
+    if len(parts) == 3:  # a pypinyin that keeps its tables elsewhere: nothing to key on
         return None
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
 

@@ -18,11 +18,13 @@ def compiled():
 def test_compiled_tables_hold_pypinyin_readings(compiled):
     from pypinyin.phrases_dict import phrases_dict
 
+    from pinyin_edge.neutral import read_lexicon
+
     assert compiled.char_readings("行")[:2] == ("xing2", "hang2")
     assert compiled.char_readings("我") == ("wo3",)
     assert compiled.char_readings("A") == ()
     assert dict(compiled.word_readings("银行")) == {0: "yin2", 1: "hang2"}
-    assert set(compiled.words) == set(phrases_dict)
+    assert set(compiled.words) == set(phrases_dict) | set(read_lexicon(compiled.chars))  # and the lexicon's
     assert "中华人民" in compiled.prefixes and "银行" not in compiled.prefixes  # words are not prefixes
     assert all(p not in compiled.words for p in list(compiled.prefixes)[:1000])
 

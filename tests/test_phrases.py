@@ -3,12 +3,34 @@ import random
 
 import pytest
 
+from pinyin_edge.dictionaries import dictionaries
 from pinyin_edge.runtime.phrases import phrase_readings, phrase_words
 
 
-def _pypinyin_words(text):
-    from pypinyin.seg.mmseg import seg
+@pytest.fixture(scope="module")
+def merged_words():
+    """pypinyin's phrases and the neutral-tone lexicon's words: what the runtime segments with."""
+    from pypinyin.constants import PHRASES_DICT
+    from pypinyin.seg.mmseg import PrefixSet
 
+    merged = dict(PHRASES_DICT)
+    merged.update((w, [[c] for c in w]) for w in dictionaries().words if w not in PHRASES_DICT)
+    prefixes = PrefixSet()
+    prefixes.train(merged)
+    return merged, prefixes
+
+
+@pytest.fixture
+def reference_seg(merged_words, monkeypatch):
+    """pypinyin's segmenter (strict, as pypinyin segments) over the merged words."""
+    from pypinyin.seg import mmseg
+
+    merged, prefixes = merged_words
+    monkeypatch.setattr(mmseg, "PHRASES_DICT", merged)  # strict mode asks it whether a piece is a word
+    return mmseg.Seg(prefixes, no_non_phrases=True)
+
+
+def _pypinyin_words(seg, text):
     out, pos = [], 0
     for word in seg.cut(text):
         if len(word) > 1:
@@ -25,21 +47,21 @@ TEXTS = [
 
 
 @pytest.mark.parametrize("text", TEXTS)
-def test_phrase_words_match_pypinyin_segmenter(text):
-    assert phrase_words(text) == _pypinyin_words(text)
+def test_phrase_words_match_pypinyin_segmenter(reference_seg, text):
+    assert phrase_words(text) == _pypinyin_words(reference_seg, text)
 
 
-def test_phrase_words_match_pypinyin_on_random_phrase_soup():
+def test_phrase_words_match_pypinyin_on_random_phrase_soup(reference_seg):
     """Texts glued from dictionary words, their prefixes and single characters: every branch of the
     maximum matching (a word, a longer prefix without a word, the text ending inside a prefix)."""
-    from pypinyin.constants import PHRASES_DICT
+    from pinyin_edge.neutral import read_lexicon
 
     rng = random.Random(0)
-    words = sorted(PHRASES_DICT)[::97]
+    words = sorted(dictionaries().words)[::97] + sorted(read_lexicon(dictionaries().chars))
     pieces = words + [w[:-1] for w in words if len(w) > 2] + list("的了行长重，。a1")
     for _ in range(400):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
-        assert phrase_words(text) == _pypinyin_words(text), text
+        assert phrase_words(text) == _pypinyin_words(reference_seg, text), text
 
 
 def test_a_whole_dictionary_word_is_segmented_as_pypinyin_does():

@@ -29,7 +29,7 @@ def test_the_shipped_bundles_are_small_and_carded(name):
 
 
 @pytest.mark.parametrize("text,readings", [
-    ("银行行长在长大的地方行走", "yin2 hang2 hang2 zhang3 zai4 zhang3 da4 de5 di4 fang1 xing2 zou3"),
+    ("银行行长在长大的地方行走", "yin2 hang2 hang2 zhang3 zai4 zhang3 da4 de5 di4 fang5 xing2 zou3"),  # 地方 place: light
     ("重庆很重要", "chong2 qing4 hen3 zhong4 yao4"),
     ("二〇〇八年", "er4 ling2 ling2 ba1 nian2"),       # 〇: the dictionary's, never the model's guess
     ("我發現了", "wo3 fa1 xian4 le5"),               # a traditional polyphone without gold labels

@@ -1,8 +1,11 @@
-"""pypinyin's phrase dictionary as a decision source (read-only use of its tables).
+"""The phrase dictionary as a decision source: pypinyin's phrases (read-only use of its tables) merged
+with the project's neutral-tone lexicon (:mod:`pinyin_edge.neutral`), as :mod:`pinyin_edge.dictionaries`
+compiles them.
 
-A polyphone inside a multi-character phrase of pypinyin's dictionary (segmented by pypinyin's own
-maximum-matching segmenter) takes the phrase's reading: on held-out CPP dev this beat the model on
-those characters (93.3% -> 95.5% overall), and the model then only decides what no phrase covers.
+A polyphone inside a multi-character phrase of the dictionary (segmented by pypinyin's own
+maximum-matching segmenter, over the merged words) takes the phrase's reading: on held-out CPP dev this
+beat the model on those characters (93.3% -> 95.5% overall), and the model then only decides what no
+phrase covers.
 """
 from __future__ import annotations
 
@@ -28,12 +31,12 @@ def _longest_match(text: str, start: int, first_end: int, words, prefixes) -> Tu
 
 
 def phrase_words(text: str) -> List[Tuple[int, int]]:
-    """``(start, end)`` of every multi-character word in pypinyin's segmentation of ``text``.
+    """``(start, end)`` of every multi-character word in the segmentation of ``text``.
 
     The same forward maximum matching as ``pypinyin.seg.mmseg.seg.cut`` (strict mode: the longest
     phrase-table key that starts here, found by growing a prefix while it is a prefix of some key), on
-    offsets rather than sliced remainders and on the compiled tables, about twice as fast; tests check
-    that the two agree."""
+    offsets rather than sliced remainders and on the compiled tables (pypinyin's words and the
+    lexicon's), about twice as fast; tests check that the two agree over the same words."""
     tables = dictionaries()
     words, prefixes = tables.words, tables.prefixes
     n = len(text)

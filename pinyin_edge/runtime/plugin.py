@@ -32,6 +32,8 @@ from pypinyin.converter import UltimateConverter
 from pypinyin.core import Pinyin
 from pypinyin.phrases_dict import phrases_dict as _BUILTIN_PHRASES
 
+from ..dictionaries import dictionaries
+from ..neutral import read_lexicon
 from ..readings import ReadingError, normalize
 from ..styles import to_style
 from .g2p import G2P
@@ -83,6 +85,16 @@ def _user_phrase(word: str) -> bool:
     return PHRASES_DICT.get(word) is not _BUILTIN_PHRASES.get(word)
 
 
+@lru_cache(maxsize=1)
+def _lexicon_words() -> frozenset:
+    return frozenset(read_lexicon(dictionaries().chars))
+
+
+def _pypinyin_phrase(word: str) -> bool:
+    """True for a word that G2P reads with pypinyin's phrase entry (not the neutral-tone lexicon's)."""
+    return word in PHRASES_DICT and word not in _lexicon_words()
+
+
 class EdgeConverter(UltimateConverter):
     """A pypinyin converter (a :class:`pypinyin.converter.UltimateConverter`) whose context-dependent
     readings come from pinyin-edge: ``Pinyin(EdgeConverter()).lazy_pinyin("银行")``.
@@ -112,8 +124,10 @@ class EdgeConverter(UltimateConverter):
         model or a user override decides."""
         out: Dict[int, Decision] = {}
         # traditional text: pypinyin's phrases (simplified) miss its words, so decisions inside them count
+        # (pypinyin's own phrases only: the neutral-tone lexicon's readings are G2P's, not the drop-in's)
         simplified = self.g2p.simplifier.simplify(text)
-        in_words = set() if simplified == text else {o for s, e in phrase_words(simplified) for o in range(s, e)}
+        in_words = set() if simplified == text else {
+            o for s, e in phrase_words(simplified) if _pypinyin_phrase(simplified[s:e]) for o in range(s, e)}
         for ann in self.g2p.annotate(text, style="tone3"):
             if ann.source == "model" or ann.source == "user" or (ann.source == "dictionary" and ann.offset in in_words):
                 ranked = (ann.reading,) + tuple(r for r, _ in ann.candidates if r != ann.reading)

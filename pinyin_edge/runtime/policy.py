@@ -3,9 +3,10 @@
 In order:
 
 1. **user**: an override (matched by the caller) always wins;
-2. **dictionary (phrases)**: a character inside a multi-character phrase of pypinyin's phrase
-   dictionary (greedy forward maximum matching, as pypinyin segments) takes the phrase's reading
-   (measured better than the model there, on CPP dev) where it is a polyphone or the phrase reads it
+2. **dictionary (phrases)**: a character inside a multi-character phrase of the phrase dictionary
+   (pypinyin's, merged with the project's neutral-tone lexicon: :mod:`pinyin_edge.neutral`; greedy
+   forward maximum matching, as pypinyin segments) takes the phrase's reading (measured better than
+   the model there, on CPP dev) where it is a polyphone or the phrase reads it
    in the neutral tone, except at the bundle's ``phrase_word_exceptions`` (phrase positions whose
    reading the labelled data contradicts: the model decides there). Two cases are *contested*: the
    model overrules the phrase only when its probability reaches a bar. A phrase position that another
