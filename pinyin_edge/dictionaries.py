@@ -43,7 +43,7 @@ from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional,
 from .neutral import lexicon_key, read_lexicon
 from .readings import ReadingError, normalize
 
-FORMAT = 3
+FORMAT = 4  # 4: style tables hold every syllable in every tone
 _MAGIC = b"pinyin-edge cache\n"  # then the payload's sha256 (32 bytes), then the marshalled payload
 CACHE_ENV = "PINYIN_EDGE_CACHE_DIR"
 STALE_DAYS = 30
@@ -451,6 +451,6 @@ def style_table(style: str, render: Callable[[str], str]) -> Dict[str, str]:
     if style not in _STYLES:
         with _LOCK:
             if style not in _STYLES:
-                _STYLES[style] = _load_or_compile(cache_path(f"-{style}_all"), decode, render_all,
+                _STYLES[style] = _load_or_compile(cache_path(f"-{style}"), decode, render_all,
                                                   lambda table: (FORMAT, table))
     return _STYLES[style]

@@ -74,7 +74,7 @@ def test_the_static_cache_is_bounded(monkeypatch):
     small = DecisionPolicy()
     text = "你好世界和平"
     first = decide(small, [text])[0].readings
-    assert len(small.static_cache) == 3 and decide(small, [text])[0].readings == first
+    assert len(small.static_sources) == 3 and decide(small, [text])[0].readings == first
 
 
 class ConfidentScorer(KnownScorer):

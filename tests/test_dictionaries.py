@@ -101,7 +101,7 @@ def test_fresh_processes_compile_once_then_skip_pypinyin(bundle, tmp_path):
     first = _probe(bundle, cache)
     assert not stale.exists()   # the first compile pruned it
     files = sorted(os.listdir(cache))  # the dictionaries, and the tone style's renderings
-    assert len(files) == 2 and files[0].endswith("-tone_all.marshal") and files[1].endswith(".marshal")
+    assert len(files) == 2 and files[0].endswith("-tone.marshal") and files[1].endswith(".marshal")
     files = files[1:]
     second = _probe(bundle, cache)
     assert first["pypinyin"] and not second["pypinyin"]  # only the compiling process imports it
@@ -169,7 +169,7 @@ def test_planted_cache_files_do_not_change_readings(bundle, tmp_path, monkeypatc
     cache = _private(tmp_path / "cache")
     monkeypatch.setenv(CACHE_ENV, str(cache))
     honest = _probe(bundle, cache)
-    tables, tone = dmod.cache_path(), dmod.cache_path("-tone_all")
+    tables, tone = dmod.cache_path(), dmod.cache_path("-tone")
     good = dmod._read_cache(tables)
     words = dict(good.words, 银行="yin2 xing2")
     with open(tables, "wb") as handle:

@@ -329,5 +329,5 @@ def test_static_decisions_cache_is_bounded(bundle, monkeypatch):
     g2p = G2P(bundle)
     text = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 40)) + "abcdefgh😀"
     first = g2p.pinyin(text)
-    assert len(g2p.policy.static_cache) == 8
+    assert len(g2p.policy.static_sources) == 8
     assert g2p.pinyin(text) == first == G2P(bundle).pinyin(text)  # uncached characters read the same

@@ -79,8 +79,8 @@ class DecisionPolicy:
         self.word_exceptions = dict(phrase_word_exceptions or {})
         self.memo: Optional[Memo] = Memo(memo) if memo else None
         self.table = CandidateTable.lazy_pypinyin()  # converted per character on first use
-        self.static_cache: Dict[str, Tuple[Optional[str], str]] = {}  # char -> see static()
-        self.static_readings: Dict[str, Optional[str]] = {}  # the same split in two, for map()
+        # char -> static()'s reading and source, kept as two maps so decide() reads a text with map()
+        self.static_readings: Dict[str, Optional[str]] = {}
         self.static_sources: Dict[str, str] = {}
         self.ranked_cache: Dict[Tuple[str, str], Ranked] = {}  # (char, reading) -> _dictionary_ranked
         self.polyphone_cache: Dict[str, bool] = {}  # char -> is_polyphone
@@ -95,21 +95,21 @@ class DecisionPolicy:
         """What decides ``char`` when no user, phrase or model does: ``(reading, source)``, with
         source ``"fallback"`` for a polyphone that takes its phrase's or default reading (resolved per
         text). Cached per character: it depends on the policy and pypinyin's tables only."""
-        got = self.static_cache.get(char)
-        if got is None:
-            if char in self.dictionary:  # one reading, or a polyphone the bundle fixed
-                got = (self.dictionary[char], "dictionary")
-            elif not is_han(char):
-                got = (None, "none")
+        source = self.static_sources.get(char)
+        if source is not None:
+            return self.static_readings[char], source
+        if char in self.dictionary:  # one reading, or a polyphone the bundle fixed
+            got = (self.dictionary[char], "dictionary")
+        elif not is_han(char):
+            got = (None, "none")
+        else:
+            readings = self.table.get(char)
+            if len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
+                got = (readings[0], "dictionary")
             else:
-                readings = self.table.get(char)
-                if len(readings) == 1:  # a bundle without a dictionary: pypinyin's table
-                    got = (readings[0], "dictionary")
-                else:
-                    got = (None, "fallback" if readings else "none")
-            if len(self.static_cache) < STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
-                self.static_cache[char] = got
-                self.static_readings[char], self.static_sources[char] = got
+                got = (None, "fallback" if readings else "none")
+        if len(self.static_sources) < STATIC_CACHE_SIZE:  # bounded, whatever a server is fed
+            self.static_readings[char], self.static_sources[char] = got
         return got
 
     def is_polyphone(self, char: str) -> bool:
