@@ -5,9 +5,10 @@ pypinyin's merged with the project's neutral-tone lexicon (:mod:`pinyin_edge.neu
 replaces pypinyin's entry for the same word, or adds one. Importing pypinyin to do so costs
 about 0.2 s and 55 MB per process (it parses its JSON tables and copies them), more than the model.
 So the first process compiles what pinyin-edge needs (each character's readings, each phrase's
-per-character readings, the phrase prefixes the segmenter walks) into one cache file, and later
-processes load that in about 40 ms and 19 MB without importing pypinyin (jieba caches its prefix
-dictionary the same way); the characters' readings sit in a compact :class:`CharTable`.
+per-character readings) into one cache file, and later processes load that in a few milliseconds
+without importing pypinyin (jieba caches its prefix dictionary the same way). Both tables are compact:
+the characters' readings in a :class:`CharTable`, the phrases in a :class:`PhraseTable` (a MARISA trie,
+which also answers the segmenter's "which words start here" in one call).
 
 * The cache is keyed by the installed pypinyin data files (path, size, mtime), the lexicon's content
   and this format, so a change of any compiles afresh. Each file carries the sha256 of its content, and what it holds is
@@ -38,12 +39,12 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from .neutral import lexicon_key, read_lexicon
 from .readings import ReadingError, normalize
 
-FORMAT = 4  # 4: style tables hold every syllable in every tone
+FORMAT = 5  # 4: style tables hold every syllable in every tone; 5: phrases in a trie
 _MAGIC = b"pinyin-edge cache\n"  # then the payload's sha256 (32 bytes), then the marshalled payload
 CACHE_ENV = "PINYIN_EDGE_CACHE_DIR"
 STALE_DAYS = 30
@@ -68,13 +69,8 @@ class CharTable(MappingABC):
         if isinstance(table, CharTable):
             return table
         pairs = sorted((ord(char), value) for char, value in table.items())  # ord: one character each
-        cps, ends, parts, end = array("I"), array("I"), [], 0
-        for cp, value in pairs:
-            end += len(value)
-            cps.append(cp)
-            ends.append(end)
-            parts.append(value)
-        return cls(cps, ends, "".join(parts))
+        ends, blob = _blob(value for _, value in pairs)
+        return cls(array("I", (cp for cp, _ in pairs)), ends, blob)
 
     def __getitem__(self, char: str) -> str:
         cps = self._cps
@@ -115,6 +111,122 @@ class CharTable(MappingABC):
             return None
 
 
+def _blob(values) -> Tuple[array, str]:
+    """(where each value ends, every value in one string)."""
+    ends, parts, end = array("I"), [], 0
+    for value in values:
+        end += len(value)
+        ends.append(end)
+        parts.append(value)
+    return ends, "".join(parts)
+
+
+class PhraseTable(MappingABC):
+    """phrase -> its readings (see :class:`Dictionaries`), held as a MARISA trie of the phrases and
+    their values in one string in the trie's key order: about a twentieth of a dict's memory. Besides
+    a mapping's lookups it answers, in one call into the trie, which phrases start at an offset of a
+    text (:meth:`longest_at`), what the segmenter asks at every character; ``pairs`` (the first two
+    characters of every phrase, 4.7 MB) lets it skip most characters without that call, which builds
+    a string per phrase found."""
+
+    __slots__ = ("_trie", "_ends", "_blob", "longest", "pairs", "prefixes_of")
+
+    def __init__(self, trie, ends: array, blob: str):
+        if len(trie) != len(ends) or (len(ends) and ends[-1] != len(blob)):
+            raise ValueError("trie keys, value ends and values do not agree")
+        self._trie, self._ends, self._blob = trie, ends, blob
+        self.longest = max(map(len, trie.iterkeys()), default=0)  # characters in the longest phrase
+        self.pairs = frozenset(word[:2] for word in trie.iterkeys() if len(word) > 1)
+        self.prefixes_of = trie.prefixes  # the phrases that begin a text, shortest first (UTF-8 only)
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, str]) -> "PhraseTable":
+        if isinstance(table, PhraseTable):
+            return table
+        import marisa_trie
+
+        trie = marisa_trie.Trie(table.keys())
+        ids = sorted(trie.items(), key=lambda pair: pair[1])  # (phrase, id) in id order: 0..n-1
+        ends, blob = _blob(table[word] for word, _ in ids)
+        return cls(trie, ends, blob)
+
+    # The trie takes UTF-8: a text holding a lone surrogate (which no phrase holds) raises
+    # UnicodeEncodeError there, read below as "no phrase".
+
+    def __getitem__(self, word: str) -> str:
+        try:
+            i = self._trie.get(word) if isinstance(word, str) else None
+        except UnicodeEncodeError:
+            i = None
+        if i is None:
+            raise KeyError(word)
+        return self._blob[self._ends[i - 1] if i else 0:self._ends[i]]
+
+    def __contains__(self, word) -> bool:
+        try:
+            return isinstance(word, str) and word in self._trie
+        except UnicodeEncodeError:
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return self._trie.iterkeys()
+
+    def __len__(self) -> int:
+        return len(self._trie)
+
+    def __eq__(self, other):
+        if isinstance(other, PhraseTable):
+            return dict(self.items()) == dict(other.items())
+        return MappingABC.__eq__(self, other)
+
+    __hash__ = None
+
+    def longest_at(self, text: str, start: int) -> int:
+        """The end of the longest phrase ``text[start:end]``; 0 when none starts there."""
+        piece = text[start:start + self.longest]
+        try:
+            found = self._trie.prefixes(piece)  # shortest first
+        except UnicodeEncodeError as exc:  # phrases end before the surrogate
+            found = self._trie.prefixes(piece[:exc.start])
+        return start + len(found[-1]) if found else 0
+
+    def leads_to_phrase(self, piece: str) -> bool:
+        """Is ``piece`` a phrase or the beginning of one?"""
+        try:
+            return len(piece) <= self.longest and next(self._trie.iterkeys(piece), None) is not None
+        except UnicodeEncodeError:
+            return False
+
+    @staticmethod
+    def encodable(text: str) -> str:
+        """``text`` with each lone surrogate (which no phrase holds, and UTF-8 cannot carry) as NUL:
+        the same offsets, safe for :attr:`prefixes_of`."""
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            return "".join("\0" if "\ud800" <= c <= "\udfff" else c for c in text)
+
+    def encode(self) -> Tuple[bytes, bytes, str]:
+        return self._trie.tobytes(), self._ends.tobytes(), self._blob
+
+    @classmethod
+    def decode(cls, trie: bytes, ends: bytes, blob: str) -> Optional["PhraseTable"]:
+        """The table :meth:`encode` wrote, or None when the parts do not fit together."""
+        if not (isinstance(trie, bytes) and isinstance(ends, bytes) and isinstance(blob, str)):
+            return None
+        import marisa_trie
+
+        try:
+            b = array("I")
+            b.frombytes(ends)
+            return cls(marisa_trie.Trie().frombytes(trie), b, blob)
+        except (ValueError, RuntimeError):  # marisa reports a damaged trie as RuntimeError
+            return None
+
+
 @dataclass(frozen=True)
 class Dictionaries:
     """pypinyin's dictionaries (its phrases merged with the neutral-tone lexicon), canonical readings only.
@@ -122,13 +234,15 @@ class Dictionaries:
     ``chars``: character -> its readings joined by ``,`` (pypinyin's order: the first is its default);
     a :class:`CharTable` when compiled or loaded, any mapping otherwise.
     ``words``: phrase -> one reading per character joined by spaces, empty where the phrase gives that
-    character several readings (or none that parse); ``""`` when it gives none at all.
-    ``prefixes``: every proper prefix of a phrase that is not itself a phrase.
+    character several readings (or none that parse); ``""`` when it gives none at all. A
+    :class:`PhraseTable` (any mapping given is converted).
     """
 
     chars: Mapping[str, str]
-    words: Dict[str, str]
-    prefixes: FrozenSet[str]
+    words: PhraseTable
+
+    def __post_init__(self):
+        object.__setattr__(self, "words", PhraseTable.from_mapping(self.words))
 
     def char_readings(self, char: str) -> Tuple[str, ...]:
         value = self.chars.get(char)
@@ -183,8 +297,7 @@ def compile_dictionaries() -> Dictionaries:
             chars[chr(cp)] = ",".join(readings)
     words = {word: _word_value(word, entry) for word, entry in phrases_dict.items()}
     words.update(read_lexicon(chars))
-    prefixes = {word[:i] for word in words for i in range(1, len(word))}
-    return Dictionaries(CharTable.from_mapping(chars), words, frozenset(prefixes.difference(words)))
+    return Dictionaries(CharTable.from_mapping(chars), PhraseTable.from_mapping(words))
 
 
 def _warn(message: str) -> None:
@@ -373,7 +486,7 @@ def _load_or_compile(path: Optional[str], decode: Callable, compile_: Callable, 
 
 
 def _encode_tables(tables: Dictionaries):
-    return (FORMAT, *CharTable.from_mapping(tables.chars).encode(), tables.words, sorted(tables.prefixes))
+    return (FORMAT, *CharTable.from_mapping(tables.chars).encode(), *tables.words.encode())
 
 
 def _str_map(value) -> bool:
@@ -382,15 +495,15 @@ def _str_map(value) -> bool:
 
 def _decode_tables(data) -> Optional[Dictionaries]:
     try:
-        version, cps, ends, blob, words, prefixes = data
+        version, cps, ends, blob, trie, word_ends, word_blob = data
     except (TypeError, ValueError):
         return None
-    # The sha256 vouches for the content (only this user writes the folder): shapes are checked here,
-    # not the 130,000 elements (that would double the load time).
-    if version != FORMAT or not isinstance(words, dict) or not isinstance(prefixes, list):
+    # The sha256 vouches for the content (only this user writes the folder): shapes are checked here.
+    if version != FORMAT:
         return None
     chars = CharTable.decode(cps, ends, blob)
-    return None if chars is None else Dictionaries(chars, words, frozenset(prefixes))
+    words = PhraseTable.decode(trie, word_ends, word_blob)
+    return None if chars is None or words is None else Dictionaries(chars, words)
 
 
 def _read_cache(path: str) -> Optional[Dictionaries]:

@@ -25,8 +25,27 @@ def test_compiled_tables_hold_pypinyin_readings(compiled):
     assert compiled.char_readings("A") == ()
     assert dict(compiled.word_readings("银行")) == {0: "yin2", 1: "hang2"}
     assert set(compiled.words) == set(phrases_dict) | set(read_lexicon(compiled.chars))  # and the lexicon's
-    assert "中华人民" in compiled.prefixes and "银行" not in compiled.prefixes  # words are not prefixes
-    assert all(p not in compiled.words for p in list(compiled.prefixes)[:1000])
+    words = compiled.words
+    assert words.leads_to_phrase("中华人民") and "中华人民" not in words  # a prefix, not a word
+    assert words.leads_to_phrase("银行") and not words.leads_to_phrase("银行X")
+    assert words.longest_at("为人民服务", 0) == 2 and words.longest_at("X银行", 1) == 3  # 为人, 银行
+    assert words.longest_at("中华人民共和国万岁", 0) == 7 and words.longest_at("X银行", 0) == 0
+
+
+def test_the_phrase_trie_is_a_mapping(compiled):
+    words = compiled.words
+    plain = dict(words.items())
+    assert isinstance(words, dmod.PhraseTable) and len(plain) == len(words) > 40000
+    assert words["银行"] == plain["银行"] == "yin2 hang2" and words.get("银") is None and words.get(3) is None
+    assert 3 not in words and "X" not in words and "银行" in words
+    assert dmod.PhraseTable.from_mapping(plain) == words == plain
+    trie, ends, blob = words.encode()
+    assert dmod.PhraseTable.decode(trie, ends, blob) == words
+    lone = "银行\udc80行长"  # a lone surrogate: no phrase holds one, the phrases around it still read
+    assert lone not in words and words.get(lone) is None and not words.leads_to_phrase("\udc80")
+    assert words.longest_at(lone, 0) == 2 and words.longest_at(lone, 2) == 0 and words.longest_at(lone, 3) == 5
+    assert dmod.PhraseTable.decode(trie, ends[:-4], blob) is None
+    assert dmod.PhraseTable.decode(trie[:len(trie) // 2], ends, blob) is None  # a damaged trie
 
 
 def test_the_compact_character_table_is_a_mapping(compiled):
@@ -41,7 +60,7 @@ def test_the_compact_character_table_is_a_mapping(compiled):
 
 
 def test_ambiguous_phrase_positions_are_empty():
-    tables = Dictionaries({}, {"甲乙": " yi3", "丙丁": ""}, frozenset())
+    tables = Dictionaries({}, {"甲乙": " yi3", "丙丁": ""})
     assert tables.word_readings("甲乙") == ((1, "yi3"),)
     assert tables.word_readings("丙丁") == () and tables.word_readings("戊己") == ()
 
@@ -173,7 +192,7 @@ def test_planted_cache_files_do_not_change_readings(bundle, tmp_path, monkeypatc
     good = dmod._read_cache(tables)
     words = dict(good.words, 银行="yin2 xing2")
     with open(tables, "wb") as handle:
-        handle.write(marshal.dumps(dmod._encode_tables(Dictionaries(good.chars, words, good.prefixes))))
+        handle.write(marshal.dumps(dmod._encode_tables(Dictionaries(good.chars, words))))
     with open(tone, "wb") as handle:
         handle.write(marshal.dumps((dmod.FORMAT, {"hang2": "HACKED", "yin2": "HACKED"})))
     assert _probe(bundle, cache) == {**honest, "pypinyin": True}  # recompiled: pypinyin imported again

@@ -15,42 +15,34 @@ from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
 
 
-def _longest_match(text: str, start: int, first_end: int, words, prefixes) -> Tuple[int, int]:
-    """(the end of the longest phrase-table word ``text[start:end]`` with ``end >= first_end``, else 0;
-    the end at which growing the piece stopped, ``len(text) + 1`` when the text ran out first)."""
-    n = len(text)
-    j, last = first_end, 0
-    while j <= n:
-        piece = text[start:j]
-        if piece in words:
-            last = j
-        elif piece not in prefixes:
-            break
-        j += 1
-    return last, j
-
-
 def phrase_words(text: str) -> List[Tuple[int, int]]:
     """``(start, end)`` of every multi-character word in the segmentation of ``text``.
 
     The same forward maximum matching as ``pypinyin.seg.mmseg.seg.cut`` (strict mode: the longest
-    phrase-table key that starts here, found by growing a prefix while it is a prefix of some key), on
-    offsets rather than sliced remainders and on the compiled tables (pypinyin's words and the
-    lexicon's), about twice as fast; tests check that the two agree over the same words."""
-    tables = dictionaries()
-    words, prefixes = tables.words, tables.prefixes
+    phrase-table key that starts here), on offsets rather than sliced remainders and on the compiled
+    tables (pypinyin's words and the lexicon's); tests check that the two agree over the same words.
+    pypinyin's quirk is kept: where the rest of the text begins some key but holds no word from its
+    first character, the rest is read character by character."""
+    words = dictionaries().words
     n = len(text)
-    if n > 1 and text in words:  # a whole word (a word list's entry): its prefixes all lead to it
+    pairs = words.pairs
+    if n > 1 and text[:2] in pairs and text in words:  # a whole word (a word list's entry)
         return [(0, n)]
+    text = words.encodable(text)
+    prefixes_of, longest = words.prefixes_of, words.longest  # the trie, called directly: the hot loop
     found: List[Tuple[int, int]] = []
     i = 0
     while i < n:
-        last, j = _longest_match(text, i, i + 1, words, prefixes)
+        if text[i:i + 2] not in pairs:  # no phrase of two or more characters begins here
+            i += 1
+            continue
+        keys = prefixes_of(text[i:i + longest])
+        last = i + len(keys[-1]) if keys else 0
         if last:
             if last - i > 1:
                 found.append((i, last))
             i = last
-        elif j > n:  # the rest of the text is a prefix holding no word: pypinyin yields it char by char
+        elif words.leads_to_phrase(text[i:]):
             break
         else:
             i += 1
@@ -119,16 +111,11 @@ def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) 
     """Offsets whose reading the greedy word ``text[start:end]`` decides although another dictionary
     word crosses its end (为人|民 against 人民): the part before the crossing word reads otherwise in
     the other segmentation, and inside the crossing word the two phrases may differ."""
-    words, prefixes = tables.words, tables.prefixes
-    n = len(text)
-    if end >= n:
+    if end >= len(text):
         return []
+    pairs, longest_at = tables.words.pairs, tables.words.longest_at
     for p in range(start + 1, end):
-        reach = text[p:end + 1]  # a word from p that ends past ``end`` starts with this
-        if reach not in prefixes and reach not in words:
-            continue
-        # shorter pieces all lie on the way (prefixes of a key): growing may start past ``end``
-        last, _ = _longest_match(text, p, end + 1, words, prefixes)
+        last = longest_at(text, p) if text[p:p + 2] in pairs else 0
         if last > end:
             other = dict(tables.word_readings(text[p:last]))
             return list(range(start, p)) + [o for o in range(p, last) if other.get(o - p) != found.get(o)]
