@@ -25,15 +25,16 @@ def phrase_words(text: str) -> List[Tuple[int, int]]:
     first character, the rest is read character by character."""
     words = dictionaries().words
     n = len(text)
-    pairs = words.pairs
-    if n > 1 and text[:2] in pairs and text in words:  # a whole word (a word list's entry)
+    seconds = words.seconds
+    if n > 1 and text[1] in seconds.get(text[0], "") and text in words:  # a whole word (a word list's entry)
         return [(0, n)]
     text = words.encodable(text)
     prefixes_of, longest = words.prefixes_of, words.longest  # the trie, called directly: the hot loop
     found: List[Tuple[int, int]] = []
     i = 0
+    last_start = n - 1  # a phrase has two characters or more
     while i < n:
-        if text[i:i + 2] not in pairs:  # no phrase of two or more characters begins here
+        if i == last_start or text[i + 1] not in seconds.get(text[i], ""):  # no phrase begins here
             i += 1
             continue
         keys = prefixes_of(text[i:i + longest])
@@ -113,9 +114,9 @@ def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) 
     the other segmentation, and inside the crossing word the two phrases may differ."""
     if end >= len(text):
         return []
-    pairs, longest_at = tables.words.pairs, tables.words.longest_at
+    words = tables.words
     for p in range(start + 1, end):
-        last = longest_at(text, p) if text[p:p + 2] in pairs else 0
+        last = words.longest_at(text, p) if words.may_start(text, p) else 0
         if last > end:
             other = dict(tables.word_readings(text[p:last]))
             return list(range(start, p)) + [o for o in range(p, last) if other.get(o - p) != found.get(o)]
