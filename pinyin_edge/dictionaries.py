@@ -44,7 +44,7 @@ from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 from .neutral import lexicon_key, read_lexicon
 from .readings import ReadingError, normalize
 
-FORMAT = 5  # 4: style tables hold every syllable in every tone; 5: phrases in a trie
+FORMAT = 6  # 4: style tables hold every syllable in every tone; 5: phrases in a trie; 6: its skip table
 _MAGIC = b"pinyin-edge cache\n"  # then the payload's sha256 (32 bytes), then the marshalled payload
 CACHE_ENV = "PINYIN_EDGE_CACHE_DIR"
 STALE_DAYS = 30
@@ -131,17 +131,26 @@ class PhraseTable(MappingABC):
 
     __slots__ = ("_trie", "_ends", "_blob", "longest", "seconds", "prefixes_of")
 
-    def __init__(self, trie, ends: array, blob: str):
+    def __init__(self, trie, ends: array, blob: str, longest: Optional[int] = None,
+                 seconds: Optional[Dict[str, str]] = None):
         if len(trie) != len(ends) or (len(ends) and ends[-1] != len(blob)):
             raise ValueError("trie keys, value ends and values do not agree")
         self._trie, self._ends, self._blob = trie, ends, blob
-        self.longest = max(map(len, trie.iterkeys()), default=0)  # characters in the longest phrase
-        seconds: Dict[str, set] = {}
+        if longest is None or seconds is None:  # derived from the keys: a pass over 47k phrases
+            longest, seconds = self._derived(trie)
+        self.longest = longest  # characters in the longest phrase
+        self.seconds = seconds
+        self.prefixes_of = trie.prefixes  # the phrases that begin a text, shortest first (UTF-8 only)
+
+    @staticmethod
+    def _derived(trie) -> Tuple[int, Dict[str, str]]:
+        """(the longest phrase's length, first character -> the characters that follow it)."""
+        longest, seconds = 0, {}
         for word in trie.iterkeys():
+            longest = max(longest, len(word))
             if len(word) > 1:
                 seconds.setdefault(word[0], set()).add(word[1])
-        self.seconds = {first: "".join(sorted(rest)) for first, rest in seconds.items()}
-        self.prefixes_of = trie.prefixes  # the phrases that begin a text, shortest first (UTF-8 only)
+        return longest, {first: "".join(sorted(rest)) for first, rest in seconds.items()}
 
     @classmethod
     def from_mapping(cls, table: Mapping[str, str]) -> "PhraseTable":
@@ -217,20 +226,24 @@ class PhraseTable(MappingABC):
         except UnicodeEncodeError:
             return "".join("\0" if "\ud800" <= c <= "\udfff" else c for c in text)
 
-    def encode(self) -> Tuple[bytes, bytes, str]:
-        return self._trie.tobytes(), self._ends.tobytes(), self._blob
+    def encode(self) -> Tuple[bytes, bytes, str, int, Dict[str, str]]:
+        """The trie, the values and what :meth:`_derived` finds (cached: the pass costs a cold start
+        about 40 ms)."""
+        return self._trie.tobytes(), self._ends.tobytes(), self._blob, self.longest, self.seconds
 
     @classmethod
-    def decode(cls, trie: bytes, ends: bytes, blob: str) -> Optional["PhraseTable"]:
+    def decode(cls, trie: bytes, ends: bytes, blob: str, longest: int,
+               seconds: Dict[str, str]) -> Optional["PhraseTable"]:
         """The table :meth:`encode` wrote, or None when the parts do not fit together."""
-        if not (isinstance(trie, bytes) and isinstance(ends, bytes) and isinstance(blob, str)):
+        if not (isinstance(trie, bytes) and isinstance(ends, bytes) and isinstance(blob, str)
+                and type(longest) is int and _str_map(seconds)):
             return None
         import marisa_trie
 
         try:
             b = array("I")
             b.frombytes(ends)
-            return cls(marisa_trie.Trie().frombytes(trie), b, blob)
+            return cls(marisa_trie.Trie().frombytes(trie), b, blob, longest, seconds)
         except (ValueError, RuntimeError):  # marisa reports a damaged trie as RuntimeError
             return None
 
@@ -503,14 +516,14 @@ def _str_map(value) -> bool:
 
 def _decode_tables(data) -> Optional[Dictionaries]:
     try:
-        version, cps, ends, blob, trie, word_ends, word_blob = data
+        version, cps, ends, blob, *words = data
     except (TypeError, ValueError):
         return None
     # The sha256 vouches for the content (only this user writes the folder): shapes are checked here.
     if version != FORMAT:
         return None
     chars = CharTable.decode(cps, ends, blob)
-    words = PhraseTable.decode(trie, word_ends, word_blob)
+    words = PhraseTable.decode(*words) if len(words) == 5 else None
     return None if chars is None or words is None else Dictionaries(chars, words)
 
 

@@ -39,13 +39,17 @@ def test_the_phrase_trie_is_a_mapping(compiled):
     assert words["银行"] == plain["银行"] == "yin2 hang2" and words.get("银") is None and words.get(3) is None
     assert 3 not in words and "X" not in words and "银行" in words
     assert dmod.PhraseTable.from_mapping(plain) == words == plain
-    trie, ends, blob = words.encode()
-    assert dmod.PhraseTable.decode(trie, ends, blob) == words
+    trie, ends, blob, longest, seconds = words.encode()
+    decoded = dmod.PhraseTable.decode(trie, ends, blob, longest, seconds)
+    assert decoded == words and (decoded.longest, decoded.seconds) == (words.longest, words.seconds)
+    assert (longest, seconds) == dmod.PhraseTable._derived(decoded._trie)  # what the cache spares
     lone = "银行\udc80行长"  # a lone surrogate: no phrase holds one, the phrases around it still read
     assert lone not in words and words.get(lone) is None and not words.leads_to_phrase("\udc80")
     assert words.longest_at(lone, 0) == 2 and words.longest_at(lone, 2) == 0 and words.longest_at(lone, 3) == 5
-    assert dmod.PhraseTable.decode(trie, ends[:-4], blob) is None
-    assert dmod.PhraseTable.decode(trie[:len(trie) // 2], ends, blob) is None  # a damaged trie
+    assert dmod.PhraseTable.decode(trie, ends[:-4], blob, longest, seconds) is None
+    assert dmod.PhraseTable.decode(trie[:len(trie) // 2], ends, blob, longest, seconds) is None  # damaged
+    assert dmod.PhraseTable.decode(trie, ends, blob, str(longest), seconds) is None
+    assert dmod.PhraseTable.decode(trie, ends, blob, longest, {"银": 3}) is None
 
 
 def test_the_compact_character_table_is_a_mapping(compiled):
