@@ -305,9 +305,10 @@ def _word_value(word: str, entry) -> str:
     return " ".join(parts) if any(parts) else ""
 
 
-def compile_dictionaries() -> Dictionaries:
+def compile_dictionaries(lexicon: bool = True) -> Dictionaries:
     """Read the installed pypinyin's tables (read-only) and the neutral-tone lexicon into
-    :class:`Dictionaries`; the lexicon's words replace pypinyin's entries for them."""
+    :class:`Dictionaries`; the lexicon's words replace pypinyin's entries for them (``lexicon=False``:
+    pypinyin's words alone, what the phrase word exceptions are measured against)."""
     from pypinyin.phrases_dict import phrases_dict
     from pypinyin.pinyin_dict import pinyin_dict
 
@@ -317,7 +318,8 @@ def compile_dictionaries() -> Dictionaries:
         if readings:
             chars[chr(cp)] = ",".join(readings)
     words = {word: _word_value(word, entry) for word, entry in phrases_dict.items()}
-    words.update(read_lexicon(chars))
+    if lexicon:
+        words.update(read_lexicon(chars))
     return Dictionaries(CharTable.from_mapping(chars), PhraseTable.from_mapping(words))
 
 

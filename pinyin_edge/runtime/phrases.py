@@ -15,15 +15,17 @@ from ..dictionaries import dictionaries
 from ..readings import ReadingError, is_han, normalize
 
 
-def phrase_words(text: str) -> List[Tuple[int, int]]:
-    """``(start, end)`` of every multi-character word in the segmentation of ``text``.
+def phrase_words(text: str, words=None) -> List[Tuple[int, int]]:
+    """``(start, end)`` of every multi-character word in the segmentation of ``text`` (over ``words``,
+    a :class:`~pinyin_edge.dictionaries.PhraseTable`; default: the compiled dictionaries' phrases).
 
     The same forward maximum matching as ``pypinyin.seg.mmseg.seg.cut`` (strict mode: the longest
     phrase-table key that starts here), on offsets rather than sliced remainders and on the compiled
     tables (pypinyin's words and the lexicon's); tests check that the two agree over the same words.
     pypinyin's quirk is kept: where the rest of the text begins some key but holds no word from its
     first character, the rest is read character by character."""
-    words = dictionaries().words
+    if words is None:
+        words = dictionaries().words
     n = len(text)
     seconds = words.seconds
     if n > 1 and text[1] in seconds.get(text[0], "") and text in words:  # a whole word (a word list's entry)
