@@ -144,3 +144,19 @@ def test_runtime_reads_a_fixed_polyphone_from_the_dictionary_outside_phrases(bun
     assert [r for r, _ in note.candidates] == ["le5"] + [r for r in readings if r != "le5"]
     assert g2p.pinyin("他走了", heteronym=True)[2][0] == "le5"
     assert g2p.annotate("了解")[0].reading == "liao3"   # a deciding phrase still reads it
+
+
+def test_fixing_a_reading_drops_the_phrase_exceptions_of_that_character(bundle, tmp_path):
+    from pinyin_edge.bundle import load_bundle
+    from pinyin_edge.exporters.onnx_export import ExportSettings, fix_readings
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("他走了。\n" * 120, encoding="utf-8")
+    manifest, _ = load_bundle(bundle)
+    assert {"了", "行"} <= set(manifest.candidates)
+    manifest.phrase_word_exceptions = {"了解": [0], "银行": [1], "行了": [0, 1]}
+    gold = write_tsv(tmp_path / "gold.tsv", [("他来了", "- - le5")])
+    fix_readings(manifest, bundle, ExportSettings(gold_from=(gold,), fixed_from=(str(texts),)), log=lambda *_: None)
+    assert manifest.dictionary["了"] == "le5" and "了" not in manifest.candidates
+    # the model no longer decides 了: its positions go back to the phrases; 行's stay the model's
+    assert manifest.phrase_word_exceptions == {"银行": [1], "行了": [0]}

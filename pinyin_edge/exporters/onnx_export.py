@@ -292,6 +292,13 @@ def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, 
     for char, (reading, _, _) in fixed.items():
         del manifest.candidates[char]
         manifest.dictionary[char] = reading
+    # a phrase position is left to the model only where the model still decides its character
+    exceptions = {}
+    for phrase, positions in manifest.phrase_word_exceptions.items():
+        kept = [at for at in positions if phrase[at] in manifest.candidates]
+        if kept:
+            exceptions[phrase] = kept
+    manifest.phrase_word_exceptions = exceptions
     share = sum(n for _, n, _ in fixed.values()) / max(1, sum(sum(c.values()) for c in decisions.values()))
     manifest.metrics["fixed_readings"] = {
         "from": data_record(settings.fixed_from), "texts": texts,
