@@ -282,7 +282,7 @@ def export_bundle(checkpoint: str, out: str, settings: ExportSettings = ExportSe
 
 def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, log=print) -> None:
     """Move the polyphones the model always reads one way from ``candidates`` to ``dictionary``."""
-    from .policy import fixed_readings, gold_outside_phrases, model_decisions
+    from .policy import decided_only, fixed_readings, gold_outside_phrases, model_decisions
 
     if not settings.gold_from:
         raise ValueError("fixed readings need the gold files (gold_from) that must never contradict them")
@@ -292,13 +292,7 @@ def fix_readings(manifest: Manifest, bundle_dir: str, settings: ExportSettings, 
     for char, (reading, _, _) in fixed.items():
         del manifest.candidates[char]
         manifest.dictionary[char] = reading
-    # a phrase position is left to the model only where the model still decides its character
-    exceptions = {}
-    for phrase, positions in manifest.phrase_word_exceptions.items():
-        kept = [at for at in positions if phrase[at] in manifest.candidates]
-        if kept:
-            exceptions[phrase] = kept
-    manifest.phrase_word_exceptions = exceptions
+    manifest.phrase_word_exceptions = decided_only(manifest.phrase_word_exceptions, manifest.candidates)
     share = sum(n for _, n, _ in fixed.values()) / max(1, sum(sum(c.values()) for c in decisions.values()))
     manifest.metrics["fixed_readings"] = {
         "from": data_record(settings.fixed_from), "texts": texts,

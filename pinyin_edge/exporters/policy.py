@@ -73,6 +73,14 @@ def phrase_word_exceptions(paths: Sequence[str], decided: Iterable[str], min_cou
     return words, counts
 
 
+def decided_only(exceptions: Mapping[str, List[int]], decided: Iterable[str]) -> Dict[str, List[int]]:
+    """``exceptions`` (phrase -> positions) kept where the model decides the character: anywhere else
+    an exception would only swap the phrase's reading for the dictionary's."""
+    decided = set(decided)
+    kept = {phrase: [at for at in positions if phrase[at] in decided] for phrase, positions in exceptions.items()}
+    return {phrase: positions for phrase, positions in kept.items() if positions}
+
+
 def set_word_exceptions(manifest: "Manifest", paths: Sequence[str], min_count: int,
                         min_disagreement: float) -> None:
     """Learn the phrase word exceptions from the labelled ``paths`` and record them in ``manifest``."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Collection, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
-from ..dictionaries import dictionaries
+from ..dictionaries import PhraseTable, dictionaries
 from ..readings import ReadingError, is_han, normalize
 
 
-def phrase_words(text: str, words=None) -> List[Tuple[int, int]]:
-    """``(start, end)`` of every multi-character word in the segmentation of ``text`` (over ``words``,
-    a :class:`~pinyin_edge.dictionaries.PhraseTable`; default: the compiled dictionaries' phrases).
+def phrase_words(text: str, words: Optional[PhraseTable] = None) -> List[Tuple[int, int]]:
+    """``(start, end)`` of every multi-character word in the segmentation of ``text`` (over ``words``;
+    default: the compiled dictionaries' phrases).
 
     The same forward maximum matching as ``pypinyin.seg.mmseg.seg.cut`` (strict mode: the longest
     phrase-table key that starts here), on offsets rather than sliced remainders and on the compiled
