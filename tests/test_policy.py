@@ -51,6 +51,16 @@ def test_word_exceptions_are_phrase_positions_the_labels_contradict(tmp_path):
     assert "行" not in gold_outside_phrases([path], True, {})
 
 
+def test_a_label_where_another_word_crosses_the_phrase_is_no_evidence_against_it(tmp_path):
+    # 系外行星: greedy matching takes 外行 (wai4 hang2), but 行星 crosses it and reads 行 xing2. The label
+    # says the split was wrong, not the word: 外行 alone must keep hang2.
+    crossed = write_tsv(tmp_path / "crossed.tsv", [("系外行星", "- - xing2 -")])
+    assert ("外行", 1) not in phrase_word_disagreement([crossed])
+    assert phrase_word_exceptions([crossed], decided={"行"})[0] == {}
+    plain = write_tsv(tmp_path / "plain.tsv", [("他是外行", "- - - xing2")])  # nothing crosses: it counts
+    assert phrase_word_disagreement([plain])[("外行", 1)] == (1, 1)
+
+
 def test_runtime_lets_the_model_decide_at_word_exceptions_only(bundle_copy):
     from pinyin_edge import G2P
 

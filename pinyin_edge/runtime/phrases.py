@@ -95,7 +95,7 @@ def phrase_analysis(text: str, word_exceptions: Optional[WordExceptions] = None)
     alone: Set[int] = set()
     for start, end in words:
         if end < len(text):  # a word at the end has nothing crossing it
-            crossed.update(_crossed(text, start, end, found, tables))
+            crossed.update(crossed_offsets(text, start, end, found, tables))
     if excepted and len(words) == 1 and words[0] == (0, len(text)):
         # a word given alone: its dictionary reading stands unless the model is confident otherwise
         alone |= excepted
@@ -110,12 +110,15 @@ def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -
     return analysis.found, analysis.excepted
 
 
-def _crossed(text: str, start: int, end: int, found: Mapping[int, str], tables) -> List[int]:
+def crossed_offsets(text: str, start: int, end: int, found: Mapping[int, str], tables=None) -> List[int]:
     """Offsets whose reading the greedy word ``text[start:end]`` decides although another dictionary
     word crosses its end (为人|民 against 人民): the part before the crossing word reads otherwise in
-    the other segmentation, and inside the crossing word the two phrases may differ."""
+    the other segmentation, and inside the crossing word the two phrases may differ. ``tables``:
+    the compiled dictionaries to segment with (default: the runtime's)."""
     if end >= len(text):
         return []
+    if tables is None:
+        tables = dictionaries()
     words = tables.words
     for p in range(start + 1, end):
         last = words.longest_at(text, p) if words.may_start(text, p) else 0
