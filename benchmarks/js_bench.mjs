@@ -2,10 +2,12 @@
 // bundle's download size. Writes benchmarks/results/js.json and js.md.
 //
 //   (cd js && npm ci && npm run bundle)       # js/node_modules and the browser bundle js/bundle
-//   node benchmarks/js_bench.mjs [--data ../shared/data/polyphone/cpp/test.sent] [--n 3000]
+//   node benchmarks/js_bench.mjs [--data ../shared/data/polyphone/cpp/test.sent] [--n 3000] [--first]
 //
-// Inputs: the first N sentences of --data (CPP-style: the labelled character between U+2581 marks,
-// its label on the same line of the .lb file beside it), read at run time and never stored. Each
+// Inputs: N sentences of --data spread evenly over the whole file (CPP files are grouped by polyphone:
+// their first sentences cover few polyphones), or its first N with --first (CPP-style: the labelled
+// character between U+2581 marks, its label on the same line of the .lb file beside it), read at run
+// time and never stored. Each
 // system converts each sentence in its own call (batch 1), after an untimed warm-up pass over the
 // same sentences; the timed pass runs three times and the fastest is kept (the machine is shared).
 // Accuracy is on the labelled character of each sentence.
@@ -17,7 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const FLAGS = new Set(['--first']);
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (FLAGS.has(a) ? [...pairs, [a.slice(2), true]] : a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const unknown = Object.keys(args).filter((k) => !['data', 'n', 'bundle', 'out', 'first'].includes(k));
+if (unknown.length) {
+  console.error(`error: unknown option --${unknown[0]} (known: --data --n --bundle --out --first)`);
+  process.exit(2);
+}
 const dataPath = args.data || join(root, '..', 'shared', 'data', 'polyphone', 'cpp', 'test.sent');
 const count = Number(args.n || 3000);
 const bundleDir = args.bundle || join(root, 'js', 'bundle');
@@ -33,9 +41,12 @@ const pinyinProVersion = JSON.parse(readFileSync(join(root, 'js', 'node_modules'
 
 const loadBefore = loadavg()[0];
 const MARK = '\u2581';
-const raw = readFileSync(dataPath, 'utf-8').split('\n').filter(Boolean).slice(0, count);
-const labels = readFileSync(dataPath.replace(/\.sent$/, '.lb'), 'utf-8').split('\n').slice(0, count)
-  .map((l) => l.trim().replace('u:', 'v'));
+const allRaw = readFileSync(dataPath, 'utf-8').split('\n').filter(Boolean);
+const allLabels = readFileSync(dataPath.replace(/\.sent$/, '.lb'), 'utf-8').split('\n');
+const taken = Math.min(count, allRaw.length);
+const picks = Array.from({ length: taken }, (_, i) => (args.first ? i : Math.floor((i * allRaw.length) / taken)));
+const raw = picks.map((i) => allRaw[i]);
+const labels = picks.map((i) => allLabels[i].trim().replace('u:', 'v'));
 const sentences = raw.map((line) => line.split(MARK).join(''));
 const targets = raw.map((line) => Array.from(line.split(MARK)[0]).length);
 const chars = sentences.reduce((n, s) => n + Array.from(s).length, 0);
@@ -109,7 +120,7 @@ const report = {
   cpu: `${cpus()[0].model.trim()} (${cpus().length} usable cores)`,
   onnxruntime_threads: 1,
   load_average_1m: { before: loadBefore },
-  inputs: { data: relative(root, dataPath).startsWith('..') ? `../shared/data/${dataPath.split('/').slice(-3).join('/')}` : relative(root, dataPath), sentences: sentences.length, characters: chars },
+  inputs: { data: relative(root, dataPath).startsWith('..') ? `../shared/data/${dataPath.split('/').slice(-3).join('/')}` : relative(root, dataPath), sentences: sentences.length, selection: args.first ? 'first' : 'spread over the file', characters: chars },
   load_s: loadS,
   first_call_ms: firstMs,
   systems,
@@ -124,9 +135,9 @@ const md = `# JavaScript runtime benchmark (Node)
 
 ${report.date} · node ${report.node} · ${report.cpu} · onnxruntime-node, 1 thread · load average ${f(report.load_average_1m.before, 1)} before, ${f(report.load_average_1m.after, 1)} after
 
-Command: \`node benchmarks/js_bench.mjs --data ${report.inputs.data} --n ${count}\`
+Command: \`node benchmarks/js_bench.mjs --data ${report.inputs.data} --n ${count}${args.first ? ' --first' : ''}\`
 
-Inputs: the first ${sentences.length} sentences of \`${report.inputs.data}\` (${chars.toLocaleString('en-US')} characters), one call per sentence after a warm-up pass; fastest of three timed passes. Accuracy: the labelled character of each sentence.
+Inputs: ${args.first ? 'the first' : 'evenly spread over the file,'} ${sentences.length} sentences of \`${report.inputs.data}\` (${chars.toLocaleString('en-US')} characters), one call per sentence after a warm-up pass; fastest of three timed passes. Accuracy: the labelled character of each sentence.
 
 | system | acc % | sentence p50 ms | sentence p95 ms | sentences/s | chars/s | chars/s batched (64) |
 |---|---:|---:|---:|---:|---:|---:|
