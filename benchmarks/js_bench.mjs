@@ -19,11 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const FLAGS = new Set(['--first']);
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (FLAGS.has(a) ? [...pairs, [a.slice(2), true]] : a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
-const unknown = Object.keys(args).filter((k) => !['data', 'n', 'bundle', 'out', 'first'].includes(k));
+const FLAGS = ['first']; // options without a value
+const KNOWN = ['data', 'n', 'bundle', 'out', ...FLAGS];
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => (FLAGS.includes(a.slice(2)) ? [...pairs, [a.slice(2), true]] : a.startsWith('--') ? [...pairs, [a.slice(2), all[i + 1]]] : pairs), []));
+const unknown = Object.keys(args).filter((k) => !KNOWN.includes(k));
 if (unknown.length) {
-  console.error(`error: unknown option --${unknown[0]} (known: --data --n --bundle --out --first)`);
+  console.error(`error: unknown option --${unknown[0]} (known: ${KNOWN.map((k) => `--${k}`).join(' ')})`);
   process.exit(2);
 }
 const dataPath = args.data || join(root, '..', 'shared', 'data', 'polyphone', 'cpp', 'test.sent');

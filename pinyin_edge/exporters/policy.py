@@ -51,12 +51,13 @@ def phrase_word_disagreement(paths: Sequence[str]) -> Dict[Tuple[str, int], Tupl
     for example in read_many(list(paths)):
         labelled = dict(example.labels)
         text = example.text
-        words = phrase_words(text, tables.words)  # one segmentation, as phrase_lookup's
-        found = {start + at: reading for start, end in words for at, reading in tables.word_readings(text[start:end])}
-        for start, end in words:
+        words = [(start, end, tables.word_readings(text[start:end]))  # one segmentation, as phrase_lookup's
+                 for start, end in phrase_words(text, tables.words)]
+        found = {start + at: reading for start, _, readings in words for at, reading in readings}
+        for start, end, readings in words:
             word = text[start:end]
-            crossed = crossed_offsets(text, start, end, found, tables)
-            for at, reading in tables.word_readings(word):
+            crossed = crossed_offsets(text, start, end, found, tables)  # this word's, as the runtime's test
+            for at, reading in readings:
                 gold = labelled.get(start + at)
                 if gold is not None and start + at not in crossed:
                     seen, wrong = counts.get((word, at), (0, 0))

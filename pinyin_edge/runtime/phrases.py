@@ -110,15 +110,13 @@ def phrase_lookup(text: str, word_exceptions: Optional[WordExceptions] = None) -
     return analysis.found, analysis.excepted
 
 
-def crossed_offsets(text: str, start: int, end: int, found: Mapping[int, str], tables=None) -> List[int]:
+def crossed_offsets(text: str, start: int, end: int, found: Mapping[int, str], tables) -> List[int]:
     """Offsets whose reading the greedy word ``text[start:end]`` decides although another dictionary
     word crosses its end (为人|民 against 人民): the part before the crossing word reads otherwise in
     the other segmentation, and inside the crossing word the two phrases may differ. ``tables``:
-    the compiled dictionaries to segment with (default: the runtime's)."""
+    the compiled dictionaries ``found`` came from (the exporter's are pypinyin's phrases alone)."""
     if end >= len(text):
         return []
-    if tables is None:
-        tables = dictionaries()
     words = tables.words
     for p in range(start + 1, end):
         last = words.longest_at(text, p) if words.may_start(text, p) else 0
